@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import time
+from itertools import pairwise
 
 from slarules._suggest import did_you_mean
 from slarules.errors import CalendarError
@@ -80,7 +81,7 @@ def parse_day(spans: object, where: str) -> tuple[Span, ...]:
     if isinstance(spans, str) or not isinstance(spans, Iterable):
         spans = [spans]
     parsed = sorted(parse_span(span, where) for span in spans)
-    for earlier, later in zip(parsed, parsed[1:], strict=False):
+    for earlier, later in pairwise(parsed):
         if later[0] < earlier[1]:
             raise CalendarError(
                 f"overlapping spans `{format_span(earlier)}` and `{format_span(later)}` in {where}"

@@ -7,7 +7,7 @@ module is the border where datetimes are checked and converted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from slarules.errors import CalendarError
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 MICROS_PER_SECOND = 1_000_000
 MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
@@ -39,7 +39,9 @@ def from_micros(micros: int) -> datetime:
 def duration_micros(duration: timedelta, what: str = "duration") -> int:
     """Microseconds in a timedelta, exactly."""
     if not isinstance(duration, timedelta):
-        raise CalendarError(f"{what} must be a timedelta, got {type(duration).__name__} `{duration!r}`")
+        raise CalendarError(
+            f"{what} must be a timedelta, got {type(duration).__name__} `{duration!r}`"
+        )
     return duration // MICROSECOND
 
 
@@ -56,7 +58,7 @@ def instants_array(values: Any, what: str = "instants") -> Int64Array:
 
 
 def durations_array(values: Any, what: str = "durations") -> Int64Array:
-    """Microseconds for a NumPy ``timedelta64`` array, a sequence of timedeltas, or one timedelta."""
+    """Microseconds for a ``timedelta64`` array, a sequence of timedeltas, or one timedelta."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "m":
         return values.astype("timedelta64[us]").astype(np.int64)
     if isinstance(values, timedelta):
@@ -78,6 +80,6 @@ def _not_aware(value: object, what: str) -> str:
     if isinstance(value, datetime):
         return (
             f"{what} `{value.isoformat()}` has no time zone; pass an aware datetime "
-            f"(for example `{value.replace(tzinfo=timezone.utc).isoformat()}`)"
+            f"(for example `{value.replace(tzinfo=UTC).isoformat()}`)"
         )
     return f"{what} must be an aware datetime, got {type(value).__name__} `{value!r}`"

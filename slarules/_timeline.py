@@ -18,7 +18,7 @@ from slarules._instants import Int64Array
 
 
 class Timeline:
-    """Disjoint, sorted ``[start, end)`` intervals in microseconds, valid for instants in ``[lo, hi]``.
+    """Disjoint, sorted ``[start, end)`` intervals in microseconds, valid within ``[lo, hi]``.
 
     Outside ``[lo, hi]`` the intervals may be incomplete, so callers check :meth:`covers` first and
     build a wider timeline when it fails.

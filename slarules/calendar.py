@@ -67,7 +67,15 @@ class Calendar:
     the instance, so share calendars rather than rebuilding them.
     """
 
-    __slots__ = ("_holidays", "_key", "_on_close", "_overrides", "_timeline", "_timezone", "_weekly")
+    __slots__ = (
+        "_holidays",
+        "_key",
+        "_on_close",
+        "_overrides",
+        "_timeline",
+        "_timezone",
+        "_weekly",
+    )
 
     _timezone: str
     _weekly: Weekly
@@ -86,7 +94,9 @@ class Calendar:
         on_close: OnClose = "next_open",
     ) -> None:
         if not isinstance(timezone, str):
-            raise CalendarError(f"time zone must be an IANA name like `Europe/Berlin`, got `{timezone!r}`")
+            raise CalendarError(
+                f"time zone must be an IANA name like `Europe/Berlin`, got `{timezone!r}`"
+            )
         get_zone(timezone)
         if on_close not in get_args(OnClose):
             hint = did_you_mean(str(on_close), get_args(OnClose))
@@ -103,7 +113,10 @@ class Calendar:
         init("_holidays", parsed_holidays)
         init("_overrides", parsed_overrides)
         init("_on_close", on_close)
-        init("_key", (timezone, parsed_weekly, parsed_holidays, tuple(parsed_overrides.items()), on_close))
+        init(
+            "_key",
+            (timezone, parsed_weekly, parsed_holidays, tuple(parsed_overrides.items()), on_close),
+        )
         init("_timeline", None)
         self._check_overrides_at_midnight()
 
@@ -264,31 +277,37 @@ class Calendar:
             return timeline
         first, last = _year_of(lo), _year_of(hi)
         if timeline is not None:
-            first = min(first, _year_of(timeline.lo))
-            last = max(last, _year_of(timeline.hi) - 1)
+            built_first, built_last = _years_of(timeline)
+            first, last = min(first, built_first), max(last, built_last)
         return self._build(first, last)
 
     def _widen(self, timeline: Timeline, forward: bool, origin: int) -> Timeline:
         """Double the years a timeline covers, towards where an answer must lie."""
-        first, last = _year_of(timeline.lo), _year_of(timeline.hi) - 1
-        if not any(self._weekly) and self._covers_all_overrides(first, last):
+        first, last = _years_of(timeline)
+        if self._closed_for_good(first, last, forward):
             direction = "after" if forward else "before"
             raise CalendarError(
                 f"the calendar is never open {direction} {from_micros(origin).isoformat()}: "
                 "it has no weekly hours and no override opens it"
             )
+        if last >= MAX_YEAR if forward else first <= MIN_YEAR:
+            raise CalendarError(
+                f"the answer from `{from_micros(origin).isoformat()}` lies outside the supported "
+                f"years {MIN_YEAR}-{MAX_YEAR}"
+            )
         years = last - first + 1
         if forward:
-            if last >= MAX_YEAR:
-                _out_of_range(origin, "the answer lies")
             return self._build(first, min(last + years, MAX_YEAR))
-        if first <= MIN_YEAR:
-            _out_of_range(origin, "the answer lies")
         return self._build(max(first - years, MIN_YEAR), last)
 
-    def _covers_all_overrides(self, first: int, last: int) -> bool:
+    def _closed_for_good(self, first: int, last: int, forward: bool) -> bool:
+        """Whether no opening exists beyond the years ``first..last`` in that direction."""
+        if any(self._weekly):
+            return False
         opening = [day.year for day, spans in self._overrides.items() if spans]
-        return not opening or (first < min(opening) and max(opening) < last)
+        if not opening:
+            return True
+        return last >= max(opening) if forward else first <= min(opening)
 
     def _build(self, first_year: int, last_year: int) -> Timeline:
         table = offset_table(self._timezone)
@@ -363,19 +382,22 @@ def _parse_date(value: object, what: str) -> date:
 
 def _year_of(micros: int) -> int:
     if not _year_start(MIN_YEAR) <= micros < _year_start(MAX_YEAR + 1):
-        _out_of_range(micros, "instant")
+        _out_of_range(micros)
     return from_micros(micros).year
+
+
+def _years_of(timeline: Timeline) -> tuple[int, int]:
+    """The first and last year a timeline covers."""
+    return from_micros(timeline.lo).year, from_micros(timeline.hi - 1).year
 
 
 def _year_start(year: int) -> int:
     return (date(year, 1, 1).toordinal() - _EPOCH_ORDINAL) * DAY * MICROS_PER_SECOND
 
 
-def _out_of_range(micros: int, what: str) -> NoReturn:
+def _out_of_range(micros: int) -> NoReturn:
     try:
         shown = from_micros(micros).isoformat()
     except OverflowError:
         shown = f"{micros} µs after 1970"
-    raise CalendarError(
-        f"{what} `{shown}` is outside the supported years {MIN_YEAR}-{MAX_YEAR}"
-    )
+    raise CalendarError(f"instant `{shown}` is outside the supported years {MIN_YEAR}-{MAX_YEAR}")

@@ -16,7 +16,7 @@ class SlaRulesError(Exception):
 class CalendarError(SlaRulesError, ValueError):
     """A business calendar cannot be built or cannot answer a query.
 
-    Raised for bad construction input (an unknown time zone, ``25:00``, overlapping spans, an unknown
-    weekday), for naive datetimes, and for queries that have no answer, such as adding business time
-    on a calendar that is never open. The message names the offending value.
+    Raised for bad construction input (an unknown time zone, ``25:00``, overlapping spans, an
+    unknown weekday), for naive datetimes, and for queries that have no answer, such as adding
+    business time on a calendar that is never open. The message names the offending value.
     """

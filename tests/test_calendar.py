@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,7 @@ from dateutil import tz as dateutil_tz
 
 from slarules import Calendar
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 H = timedelta(hours=1)
@@ -272,7 +272,9 @@ class TestNeverOpen:
         from slarules import CalendarError
 
         cal = Calendar("UTC", {}, overrides={date(2030, 6, 3): ["09:00-10:00"]})
-        assert cal.next_open(datetime(2026, 3, 4, tzinfo=UTC)) == datetime(2030, 6, 3, 9, tzinfo=UTC)
+        assert cal.next_open(datetime(2026, 3, 4, tzinfo=UTC)) == datetime(
+            2030, 6, 3, 9, tzinfo=UTC
+        )
         assert cal.add(datetime(2026, 3, 4, tzinfo=UTC), 30 * M) == datetime(
             2030, 6, 3, 9, 30, tzinfo=UTC
         )
@@ -280,6 +282,16 @@ class TestNeverOpen:
             cal.add(datetime(2026, 3, 4, tzinfo=UTC), 2 * H)
         with pytest.raises(CalendarError, match="never open before"):
             cal.add(datetime(2026, 3, 4, tzinfo=UTC), -H)
+
+    def test_after_its_last_override(self) -> None:
+        from slarules import CalendarError
+
+        cal = Calendar("Europe/Berlin", {}, overrides={date(2026, 12, 24): ["09:00-10:00"]})
+        with pytest.raises(CalendarError, match="never open after 2026-12-24T15:00:00"):
+            cal.add(datetime(2026, 12, 24, 15, tzinfo=UTC), 2 * H)
+        assert cal.add(datetime(2026, 12, 24, 15, tzinfo=UTC), -H) == datetime(
+            2026, 12, 24, 8, tzinfo=UTC
+        )
 
 
 class TestInputs:
@@ -306,7 +318,11 @@ class TestInputs:
 class TestValueSemantics:
     def test_equal_calendars_are_equal_and_hash_alike(self) -> None:
         a = Calendar("UTC", {"mon-fri": "09:00-17:00"}, holidays=[date(2026, 1, 1)])
-        b = Calendar("UTC", {"mon": "9:00-17:00", "tue-fri": [("09:00", "17:00")]}, holidays={date(2026, 1, 1)})
+        b = Calendar(
+            "UTC",
+            {"mon": "9:00-17:00", "tue-fri": [("09:00", "17:00")]},
+            holidays={date(2026, 1, 1)},
+        )
         assert a == b
         assert len({a, b}) == 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,10 @@ OFFICE = {"mon-fri": "09:00-17:00"}
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"timezone": "Europe/Berln"}, "unknown time zone `Europe/Berln` (did you mean `Europe/Berlin`?)"),
+        (
+            {"timezone": "Europe/Berln"},
+            "unknown time zone `Europe/Berln` (did you mean `Europe/Berlin`?)",
+        ),
         ({"timezone": 5}, "time zone must be an IANA name"),
         ({"weekly": {"mon": "09:00-25:00"}}, "invalid time `25:00` in `mon` hours"),
         ({"weekly": {"mon": "9am-5pm"}}, "invalid time `9am` in `mon` hours: write it as HH:MM"),
@@ -39,12 +42,19 @@ OFFICE = {"mon-fri": "09:00-17:00"}
         ({"weekly": {"mon": "09:00-17:00", "monday": "10:00-11:00"}}, "`mon` is given twice"),
         ({"weekly": {"mon": [("09:00",)]}}, "invalid span"),
         ({"weekly": ["mon 09:00-17:00"]}, "weekly hours must map weekdays to spans"),
-        ({"holidays": [datetime(2026, 12, 25)]}, "holiday `datetime.datetime(2026, 12, 25, 0, 0)` must be a date"),
+        (
+            {"holidays": [datetime(2026, 12, 25)]},
+            "holiday `datetime.datetime(2026, 12, 25, 0, 0)` must be a date",
+        ),
         ({"holidays": ["2026-12-25"]}, "holiday `'2026-12-25'` must be a date"),
-        ({"overrides": {date(2026, 12, 24): "10:00-26:00"}}, "invalid time `26:00` in override 2026-12-24"),
+        (
+            {"overrides": {date(2026, 12, 24): "10:00-26:00"}},
+            "invalid time `26:00` in override 2026-12-24",
+        ),
         (
             {"overrides": {date(2026, 12, 21): "22:00-10:00"}},
-            "`22:00-10:00` runs past midnight into `09:00-17:00` of 2026-12-22 (after override 2026-12-21)",
+            "`22:00-10:00` runs past midnight into `09:00-17:00` of 2026-12-22 "
+            "(after override 2026-12-21)",
         ),
         ({"on_close": "next"}, "unknown on_close `next` (did you mean `next_open`?)"),
     ],
@@ -64,7 +74,7 @@ def test_calendar_error_is_a_value_error_and_a_slarules_error() -> None:
 class TestNaiveInput:
     cal = Calendar("Europe/Berlin", OFFICE)
     naive = datetime(2026, 3, 4, 10, 0)
-    aware = datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)
+    aware = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
     def test_add(self) -> None:
         with pytest.raises(CalendarError, match=r"start `2026-03-04T10:00:00` has no time zone"):
@@ -94,6 +104,8 @@ class TestNaiveInput:
 def test_years_outside_the_supported_range() -> None:
     cal = Calendar("UTC", OFFICE)
     with pytest.raises(CalendarError, match="outside the supported years"):
-        cal.is_open(datetime(1, 1, 5, tzinfo=timezone.utc))
+        cal.is_open(datetime(1, 1, 5, tzinfo=UTC))
     with pytest.raises(CalendarError, match="outside the supported years"):
-        cal.add(datetime(9998, 12, 1, tzinfo=timezone.utc), timedelta(days=400))
+        cal.add(datetime(9998, 12, 1, tzinfo=UTC), timedelta(days=400))
+    with pytest.raises(CalendarError, match=r"answer from `0002-01-02.*outside the supported"):
+        cal.add(datetime(2, 1, 2, tzinfo=UTC), -timedelta(days=30))

@@ -8,7 +8,7 @@ local wall time, and looks it up in the spans as written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from slarules import Calendar, CalendarError
 
-UTC = timezone.utc
+UTC = UTC
 MINUTE = timedelta(minutes=1)
 ZONES = [
     "America/New_York",
@@ -46,7 +46,10 @@ ZONE_TRANSITIONS = {
     "Europe/Berlin": TRANSITIONS[2:4],
     "Australia/Lord_Howe": TRANSITIONS[4:6],
     "Pacific/Chatham": TRANSITIONS[6:8],
-    "America/Sao_Paulo": [datetime(2019, 2, 17, 2, tzinfo=UTC), datetime(2018, 11, 4, 3, tzinfo=UTC)],
+    "America/Sao_Paulo": [
+        datetime(2019, 2, 17, 2, tzinfo=UTC),
+        datetime(2018, 11, 4, 3, tzinfo=UTC),
+    ],
 }
 
 Spans = list[tuple[int, int]]  # minutes after midnight; end past 1440 for overnight spans
@@ -109,7 +112,9 @@ def day_spans(draw: st.DrawFn) -> Spans:
 
 @st.composite
 def specs(draw: st.DrawFn) -> Spec:
-    weekly = {day: draw(day_spans()) for day in draw(st.sets(st.sampled_from(WEEKDAYS), min_size=1))}
+    weekly = {
+        day: draw(day_spans()) for day in draw(st.sets(st.sampled_from(WEEKDAYS), min_size=1))
+    }
     days = st.dates(date(2025, 12, 1), date(2027, 1, 31))
     spec = Spec(
         zone=draw(st.sampled_from(ZONES)),
@@ -138,9 +143,9 @@ instants = st.one_of(
         st.integers(-36 * 60, 36 * 60),
     ),
 )
-durations = st.integers(-3000 * 60, 3000 * 60).map(lambda minutes: minutes * MINUTE) | st.timedeltas(
-    timedelta(days=-30), timedelta(days=30)
-)
+durations = st.integers(-3000 * 60, 3000 * 60).map(
+    lambda minutes: minutes * MINUTE
+) | st.timedeltas(timedelta(days=-30), timedelta(days=30))
 
 
 @given(specs(), instants, durations)
@@ -194,8 +199,10 @@ def test_matches_a_minute_by_minute_oracle(spec: Spec, start: datetime, minutes:
 
 @settings(max_examples=60, deadline=None)
 @given(specs(), st.data())
-def test_matches_the_oracle_across_its_own_zones_transitions(spec: Spec, data: st.DataObject) -> None:
-    """The random instants above seldom meet a DST change in the spec's own zone; these always do."""
+def test_matches_the_oracle_across_its_own_zones_transitions(
+    spec: Spec, data: st.DataObject
+) -> None:
+    """Random instants seldom meet a DST change in the spec's own zone; these always do."""
     assume(spec.zone in ZONE_TRANSITIONS)
     cal = calendar_of(spec)
     transition = data.draw(st.sampled_from(ZONE_TRANSITIONS[spec.zone]))
@@ -229,7 +236,9 @@ def test_batch_equals_scalar(spec: Spec, rows: list[tuple[datetime, timedelta, d
 
 
 def _datetime64(values: list[datetime]) -> np.ndarray:
-    return np.array([value.astimezone(UTC).replace(tzinfo=None) for value in values], dtype="datetime64[us]")
+    return np.array(
+        [value.astimezone(UTC).replace(tzinfo=None) for value in values], dtype="datetime64[us]"
+    )
 
 
 def _utc(value: np.datetime64) -> datetime:

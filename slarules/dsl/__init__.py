@@ -1,0 +1,1 @@
+"""The policy language: the lark grammar in ``grammar/slarules.lark`` and what it parses into."""
