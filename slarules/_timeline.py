@@ -8,8 +8,8 @@ and its inverses are one binary search each, for one query (``bisect``) or for m
 
 from __future__ import annotations
 
-import bisect
 import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,7 +24,7 @@ class Timeline:
     build a wider timeline when it fails.
     """
 
-    __slots__ = ("__dict__", "cum", "cum_end", "ends", "hi", "lo", "starts")
+    __slots__ = ("__dict__", "cum", "cum_end", "ends", "hi", "high", "lo", "low", "starts")
 
     def __init__(self, intervals: Iterable[tuple[int, int]], lo: int, hi: int) -> None:
         self.starts: list[int] = []
@@ -44,6 +44,9 @@ class Timeline:
             self.cum_end.append(total)
         self.lo = lo
         self.hi = hi
+        # B at the edges of the valid window, which every shift checks against.
+        self.low = self.business(lo)
+        self.high = self.business(hi)
 
     def covers(self, instant: int) -> bool:
         return self.lo <= instant <= self.hi
@@ -54,26 +57,43 @@ class Timeline:
 
     def business(self, instant: int) -> int:
         """``B(instant)``: open microseconds from the timeline's start up to ``instant``."""
-        i = bisect.bisect_right(self.starts, instant) - 1
+        i = bisect_right(self.starts, instant) - 1
         if i < 0:
             return 0
-        return self.cum[i] + min(instant - self.starts[i], self.ends[i] - self.starts[i])
+        if instant < self.ends[i]:
+            return self.cum[i] + instant - self.starts[i]
+        return self.cum_end[i]
 
     def is_open(self, instant: int) -> bool:
-        i = bisect.bisect_right(self.starts, instant) - 1
+        i = bisect_right(self.starts, instant) - 1
         return i >= 0 and instant < self.ends[i]
 
-    def locate(self, target: int, latest: bool) -> int:
-        """An instant ``x`` with ``B(x) == target``: the latest one or the earliest one.
+    def shift(self, instant: int, delta: int, latest: bool) -> int | None:
+        """An instant ``x`` with ``B(x) == B(instant) + delta``: the latest one or the earliest.
 
-        Many instants share a value of ``B`` (every closed stretch); the latest is the next opening,
-        the earliest is the last closing. The caller guarantees ``B(lo) < target < B(hi)``.
+        Many instants share a value of ``B`` (every closed stretch); the latest is the next
+        opening, the earliest is the last closing. ``None`` when the answer may lie outside the
+        valid window: after it when ``delta >= 0``, before it otherwise.
         """
-        if latest:
-            j = bisect.bisect_right(self.cum_end, target)
+        # One scalar query is the hot path of every clock, so this inlines business() and the
+        # window checks rather than calling helpers.
+        starts, cum = self.starts, self.cum
+        i = bisect_right(starts, instant) - 1
+        if i < 0:
+            target = delta
+        elif instant < self.ends[i]:
+            target = cum[i] + instant - starts[i] + delta
         else:
-            j = bisect.bisect_left(self.cum_end, target)
-        return self.starts[j] + target - self.cum[j]
+            target = self.cum_end[i] + delta
+        if latest:
+            if not self.low <= target < self.high:
+                return None
+            j = bisect_right(self.cum_end, target)
+        else:
+            if not self.low < target <= self.high:
+                return None
+            j = bisect_left(self.cum_end, target)
+        return starts[j] + target - cum[j]
 
     # Vectorised forms of the above for the batch API.
 

@@ -26,7 +26,9 @@ from slarules._hours import (
     parse_weekday,
 )
 from slarules._instants import (
+    EPOCH,
     MICROS_PER_SECOND,
+    MICROSECOND,
     Int64Array,
     duration_micros,
     durations_array,
@@ -135,14 +137,22 @@ class Calendar:
         and ``on_close="close"`` the earliest; with the default, a zero duration from a closed
         instant returns the next opening.
         """
-        t = to_micros(start, "start")
-        return from_micros(self._add(t, duration_micros(duration), self._on_close == "next_open"))
+        # Deadlines are the hot path of every clock: the conversions of to_micros() and
+        # duration_micros() are inlined, and their checks only run to explain a failure.
+        try:
+            t, delta = (start - EPOCH) // MICROSECOND, duration // MICROSECOND
+        except TypeError:
+            t, delta = to_micros(start, "start"), duration_micros(duration)
+        return EPOCH + MICROSECOND * self._add(t, delta, self._on_close == "next_open")
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time in ``[start, end)``; negative when ``end`` is before ``start``."""
-        a, b = to_micros(start, "start"), to_micros(end, "end")
+        try:  # inlined to_micros(), as in add()
+            a, b = (start - EPOCH) // MICROSECOND, (end - EPOCH) // MICROSECOND
+        except TypeError:
+            a, b = to_micros(start, "start"), to_micros(end, "end")
         timeline = self._covering(min(a, b), max(a, b))
-        return timedelta(microseconds=timeline.business(b) - timeline.business(a))
+        return MICROSECOND * (timeline.business(b) - timeline.business(a))
 
     def is_open(self, instant: datetime) -> bool:
         """Whether the clock runs at ``instant``; spans are half-open, ``[open, close)``."""
@@ -236,25 +246,19 @@ class Calendar:
     def _add(self, t: int, delta: int, latest: bool) -> int:
         if delta == 0 and not latest:
             return t  # the earliest instant with no business time since t is t itself
-        timeline = self._covering(t, t)
-        while True:
-            target = timeline.business(t) + delta
-            low, high = timeline.business(timeline.lo), timeline.business(timeline.hi)
-            if target < high if latest else target <= high:
-                if low <= target if latest else low < target:
-                    break
-                timeline = self._widen(timeline, forward=False, origin=t)
-            else:
-                timeline = self._widen(timeline, forward=True, origin=t)
-        found = timeline.locate(target, latest)
-        return max(found, t) if delta >= 0 else found
+        timeline = self._timeline
+        if timeline is None or not timeline.lo <= t <= timeline.hi:
+            timeline = self._covering(t, t)
+        while (found := timeline.shift(t, delta, latest)) is None:
+            timeline = self._widen(timeline, forward=delta >= 0, origin=t)
+        return found
 
     def _add_many(self, t: Int64Array, delta: Int64Array, latest: bool) -> Int64Array:
         trivial = (delta == 0) & (not latest)
         timeline = self._covering(int(t.min()), int(t.max()))
         while True:
             target = timeline.business_many(t) + delta
-            low, high = timeline.business(timeline.lo), timeline.business(timeline.hi)
+            low, high = timeline.low, timeline.high
             beyond = (target >= high) if latest else (target > high)
             before = (target < low) if latest else (target <= low)
             if np.any(beyond & ~trivial):
@@ -266,7 +270,6 @@ class Calendar:
         if timeline.is_empty:
             return t
         found = timeline.locate_many(target, latest)
-        found = np.where(delta >= 0, np.maximum(found, t), found)
         result: Int64Array = np.where(trivial, t, found)
         return result
 

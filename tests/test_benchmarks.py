@@ -1,0 +1,42 @@
+"""Smoke test of the calendar benchmark, so that it cannot rot between releases.
+
+It runs ``tests/benchmarks/bench_calendar.py`` on a few hundred pairs: the script must agree with
+slarules on every pair (it exits with status 1 otherwise) and report every target. The figures are
+too noisy at this size to mean anything, so targets are not checked here.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parent / "benchmarks" / "bench_calendar.py"
+RATIO_LINE = re.compile(
+    r"^\s*(?P<calendar>office|lunch)\s+(?P<what>.+?)\s*:\s+\S.*\(target >= .+\)\s+(met|NOT met)$",
+    re.MULTILINE,
+)
+EXPECTED_TARGETS = {
+    "scalar add / pandas add",
+    "scalar add / day-loop add",
+    "scalar between / day-loop between",
+    "batch add",
+    "batch between",
+}
+
+
+def test_benchmark_runs_agrees_and_reports_every_target() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(SCRIPT), "--pairs", "300"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=SCRIPT.parents[2],
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    reported = {(match["calendar"], match["what"]) for match in RATIO_LINE.finditer(output)}
+    expected = {(calendar, what) for calendar in ("office", "lunch") for what in EXPECTED_TARGETS}
+    assert reported == expected, output

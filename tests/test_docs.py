@@ -1,0 +1,57 @@
+"""The examples in the documentation and in docstrings run and print what they say."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import slarules
+from slarules.cli import main
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+# A `$ slarules …` line in a console block, and the output lines up to the next blank line or fence.
+CONSOLE_EXAMPLE = re.compile(r"^\$ slarules (?P<args>.+)\n(?P<output>(?:(?!```|\$ ).+\n)*)", re.M)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_python_examples_in_docs(page: Path) -> None:
+    result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS)
+    assert result.failed == 0
+
+
+def console_examples() -> list[tuple[str, str, str]]:
+    return [
+        (page.name, match["args"], match["output"])
+        for page in PAGES
+        for match in CONSOLE_EXAMPLE.finditer(page.read_text(encoding="utf-8"))
+    ]
+
+
+@pytest.mark.parametrize(("page", "args", "output"), console_examples())
+def test_command_line_examples_in_docs(page: str, args: str, output: str) -> None:
+    result = CliRunner().invoke(main, shlex.split(args))
+    assert result.output == output, f"{page}: slarules {args}"
+
+
+def test_docs_have_examples() -> None:
+    assert PAGES, "docs/ has no pages"
+    assert console_examples(), "no command-line examples found in docs/"
+
+
+def test_docstring_examples() -> None:
+    attempted = 0
+    for module_info in pkgutil.walk_packages(slarules.__path__, "slarules."):
+        module = importlib.import_module(module_info.name)
+        result = doctest.testmod(module, optionflags=FLAGS)
+        assert result.failed == 0, module_info.name
+        attempted += result.attempted
+    assert attempted > 0
