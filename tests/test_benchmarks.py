@@ -18,7 +18,8 @@ RATIO_LINE = re.compile(
     re.MULTILINE,
 )
 EXPECTED_TARGETS = {
-    "scalar add / pandas add",
+    "scalar add / pandas add, aware",
+    "scalar add / pandas add, naive",
     "scalar add / day-loop add",
     "scalar between / day-loop between",
     "batch add",
