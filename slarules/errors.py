@@ -6,7 +6,19 @@ them all in one place and still tell them apart.
 
 from __future__ import annotations
 
-__all__ = ["CalendarError", "SlaRulesError"]
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slarules.dsl.diagnostics import Diagnostic
+
+__all__ = [
+    "CalendarError",
+    "PolicyError",
+    "PolicySyntaxError",
+    "PolicyValidationError",
+    "SlaRulesError",
+]
 
 
 class SlaRulesError(Exception):
@@ -19,4 +31,35 @@ class CalendarError(SlaRulesError, ValueError):
     Raised for bad construction input (an unknown time zone, ``25:00``, overlapping spans, an
     unknown weekday), for naive datetimes, and for queries that have no answer, such as adding
     business time on a calendar that is never open. The message names the offending value.
+    """
+
+
+class PolicyError(SlaRulesError):
+    """A policy file cannot be used; :attr:`diagnostics` says where and why.
+
+    ``str(error)`` is every diagnostic rendered with its source line, ready to print.
+    """
+
+    def __init__(
+        self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None
+    ) -> None:
+        self.diagnostics = tuple(diagnostics)
+        self.sources = dict(sources or {})
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n\n".join(
+            diagnostic.render(self.sources.get(diagnostic.span.file))
+            for diagnostic in self.diagnostics
+        )
+
+
+class PolicySyntaxError(PolicyError):
+    """The text is not in the language: a typo, a missing brace, an unterminated string."""
+
+
+class PolicyValidationError(PolicyError):
+    """The text parses but does not make sense: unknown names, invalid values, type errors.
+
+    Validation reports every error it finds at once, not only the first.
     """

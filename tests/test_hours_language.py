@@ -5,26 +5,31 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from slarules import CalendarError
-from slarules.dsl.hours import DateHours, WeeklyHours, calendar_from_hours, parse_hours
+from slarules.dsl.ast import DateHours, WeeklyHours
+from slarules.dsl.hours import calendar_from_hours, parse_hours
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("mon-fri 09:00-17:00", WeeklyHours(("mon-fri",), ("09:00-17:00",))),
+        ("mon-fri 09:00-17:00", (WeeklyHours, ("mon-fri",), ("09:00-17:00",))),
         (
             "mon-fri 09:00-12:00, 13:00-18:00",
-            WeeklyHours(("mon-fri",), ("09:00-12:00", "13:00-18:00")),
+            (WeeklyHours, ("mon-fri",), ("09:00-12:00", "13:00-18:00")),
         ),
-        ("sat, sun 10:00-14:00", WeeklyHours(("sat", "sun"), ("10:00-14:00",))),
-        ("Monday 22:00-06:00", WeeklyHours(("Monday",), ("22:00-06:00",))),
-        ("fri-mon 00:00-24:00", WeeklyHours(("fri-mon",), ("00:00-24:00",))),
-        ("2026-12-24 09:00-12:00", DateHours(date(2026, 12, 24), ("09:00-12:00",))),
-        ("2026-12-24   closed", DateHours(date(2026, 12, 24), ())),
+        ("sat, sun 10:00-14:00", (WeeklyHours, ("sat", "sun"), ("10:00-14:00",))),
+        ("Monday 22:00-06:00", (WeeklyHours, ("Monday",), ("22:00-06:00",))),
+        ("fri-mon 00:00-24:00", (WeeklyHours, ("fri-mon",), ("00:00-24:00",))),
+        ("2026-12-24 09:00-12:00", (DateHours, date(2026, 12, 24), ("09:00-12:00",))),
+        ("2026-12-24   closed", (DateHours, date(2026, 12, 24), ())),
     ],
 )
-def test_parse(text: str, expected: object) -> None:
-    assert parse_hours(text) == expected
+def test_parse(text: str, expected: tuple[type, object, tuple[str, ...]]) -> None:
+    kind, days, spans = expected
+    line = parse_hours(text)
+    assert isinstance(line, kind)
+    assert (line.days if isinstance(line, WeeklyHours) else line.day) == days
+    assert line.spans == spans
 
 
 @pytest.mark.parametrize(
@@ -55,7 +60,11 @@ def test_parse(text: str, expected: object) -> None:
             "expected a date like `2026-12-24` or a weekday like `mon`",
         ),
         ("mon; 09:00-17:00", "invalid hours `mon; 09:00-17:00` at column 4: unexpected `;`"),
-        ("2026-13-01 closed", "invalid date `2026-13-01`: write it as YYYY-MM-DD"),
+        (
+            "2026-13-01 closed",
+            "invalid hours `2026-13-01 closed` at column 1: invalid date `2026-13-01` "
+            "(write dates as YYYY-MM-DD, like `2026-12-24`)",
+        ),
     ],
 )
 def test_syntax_errors_say_where_and_what_was_expected(text: str, message: str) -> None:

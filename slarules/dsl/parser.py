@@ -1,71 +1,651 @@
-"""One LALR parser for the whole language, built once per process from the shipped grammar."""
+"""Text to syntax tree: one LALR parser for the whole language, and the transformer to the AST.
+
+Lark types stop here: syntax errors become :class:`~slarules.dsl.diagnostics.Diagnostic` objects
+with friendly wording, and trees become the pydantic models of :mod:`slarules.dsl.ast`.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
+from datetime import date
+from typing import Any
 
-from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.tree import Meta
 
 from slarules._resources import grammar_file
+from slarules._suggest import did_you_mean
+from slarules.dsl import ast
+from slarules.dsl.diagnostics import Diagnostic
+from slarules.durations import parse_duration
+from slarules.errors import PolicySyntaxError, SlaRulesError
 
-# The start rules that can be parsed on their own.
-START_RULES = ["hours_spec"]
+__all__ = ["MAX_NESTING", "MAX_SOURCE_BYTES", "parse_hours_spec", "parse_module"]
 
-# What each terminal means to someone writing the language; lark's names never reach the user.
-_TERMINALS = {
+# Limits that turn pathological input into a clear error instead of a crash or a long wait.
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+MAX_NESTING = 64
+
+_START_RULES = ["file", "hours_spec"]
+
+# What each regex terminal means to someone writing the language; keywords and punctuation are
+# shown as written. Lark's names never reach the user.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
     "WEEKDAY": "a weekday like `mon`",
-    "TIME": "a time like `09:00`",
+    "STRING": 'a string in double quotes like `"text"`',
     "DATE": "a date like `2026-12-24`",
-    "CLOSED": "`closed`",
-    "COMMA": "`,`",
-    "MINUS": "`-`",
+    "TIME": "a time like `09:00`",
+    "DURATION": "a duration like `30m` or `4h`",
+    "PERCENT": "a percentage like `80%`",
+    "NUMBER": "a number",
+    "COMPARE": "a comparison like `==` or `<`",
+    "STATE": "a state like `overdue`",
+    "ROLE": "`agent`, `requester` or `system`",
+    "VISIBILITY": "`public` or `private`",
+    "CONTACT_EVENT": "`offered`, `answered` or `abandoned`",
+    "NODE_EVENT": "`entered`, `left` or `handled`",
+    "METRIC_EDGE": "`start` or `stop`",
+}
+
+# Common mistakes, recognised by the parser state they leave it in (lark's match_examples).
+_MISTAKES: dict[str, list[str]] = {
+    "names of policies, triggers and schedules are strings in double quotes": [
+        "policy VIP {",
+        "trigger urge when",
+        "schedule daily every",
+    ],
+    "a block starts with `{` after its name": [
+        "calendar office timezone",
+        'policy "p" applies',
+        "metric m start",
+    ],
+    "a duration needs a unit: `45s`, `30m`, `4h` or `2d`": [
+        'policy "p" { resolution within 8 }',
+        'policy "p" { resolution within 8 warn',
+    ],
+    "a trigger needs `then` and at least one action after its condition": [
+        'trigger "t" when overdue notify',
+        'trigger "t" { when overdue notify',
+        'trigger "t" when overdue }',
+    ],
+    "hours are written like `mon-fri 09:00-17:00`": [
+        "calendar c { hours mon 9",
+        "calendar c { hours 9",
+        "calendar c { hours mon-fri }",
+    ],
+    "compare with `==`, not `=`": [
+        'policy "p" { applies when priority = ',
+        'trigger "t" when priority = ',
+    ],
 }
 
 
 @functools.cache
 def _parser() -> Lark:
     grammar = grammar_file("slarules.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=START_RULES, propagate_positions=True)
+    return Lark(grammar, parser="lalr", start=_START_RULES, propagate_positions=True)
 
 
-class SyntaxProblem(Exception):
-    """Where and why a text does not parse: a 1-based column and a message for the user."""
-
-    def __init__(self, column: int, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
-
-
-def parse(text: str, start: str) -> Tree[Token]:
-    """Parse ``text`` with the start rule ``start``; raises :class:`SyntaxProblem`."""
+def parse_module(text: str, file: str = "<text>") -> ast.Module:
+    """Parse one policy file; raises :class:`~slarules.errors.PolicySyntaxError`."""
+    _check_limits(text, file)
     try:
-        return _parser().parse(text, start=start)
+        tree = _parser().parse(text, start="file")
     except UnexpectedInput as error:
-        raise _explain(error, text) from None
+        raise PolicySyntaxError([_syntax_diagnostic(error, text, file)], {file: text}) from None
+    module: ast.Module = _build(tree, file, text)
+    return module
 
 
-def _explain(error: UnexpectedInput, text: str) -> SyntaxProblem:
-    if isinstance(error, UnexpectedToken) and error.token.type == "$END":
-        return SyntaxProblem(len(text) + 1, f"the text ends early; expected {_expected(error)}")
-    if isinstance(error, UnexpectedToken):
-        return SyntaxProblem(
-            error.column, f"unexpected `{error.token}`; expected {_expected(error)}"
+def parse_hours_spec(text: str, file: str = "<hours>") -> ast.WeeklyHours | ast.DateHours:
+    """Parse one ``hours`` value such as ``mon-fri 09:00-17:00``."""
+    try:
+        tree = _parser().parse(text, start="hours_spec")
+    except UnexpectedInput as error:
+        diagnostic = _syntax_diagnostic(error, text, file, whole="text")
+        raise PolicySyntaxError([diagnostic], {file: text}) from None
+    line: ast.WeeklyHours | ast.DateHours = _build(tree, file, text)
+    return line
+
+
+def _build(tree: Any, file: str, text: str) -> Any:
+    try:
+        return _AstBuilder(file).transform(tree)
+    except Exception as error:  # lark wraps what the builder raises in VisitError
+        cause = getattr(error, "orig_exc", error)
+        if isinstance(cause, _BadToken):
+            raise PolicySyntaxError([cause.diagnostic], {file: text}) from None
+        raise
+
+
+def _check_limits(text: str, file: str) -> None:
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_SOURCE_BYTES:
+        raise PolicySyntaxError(
+            [
+                Diagnostic(
+                    "SLA004",
+                    f"the file is {size / 1_048_576:.1f} MB; policy files may be at most "
+                    f"{MAX_SOURCE_BYTES // 1_048_576} MB",
+                    ast.Span(file=file, line=1, column=1, end_line=1, end_column=1),
+                    help="split it into several files joined with `include`",
+                )
+            ],
         )
+    depth = 0
+    # Strings may hold brackets, so they are skipped; comments too.
+    for match in re.finditer(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[(\[]|[)\]]', text):
+        token = match.group()
+        if token in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                raise PolicySyntaxError(
+                    [
+                        Diagnostic(
+                            "SLA005",
+                            f"brackets are nested more than {MAX_NESTING} deep",
+                            ast.Span(
+                                file=file,
+                                line=line,
+                                column=column,
+                                end_line=line,
+                                end_column=column + 1,
+                            ),
+                            help="simplify the condition, for example with `and` and `or`",
+                        )
+                    ],
+                    {file: text},
+                )
+        elif token in ")]":
+            depth = max(depth - 1, 0)
+
+
+# -- syntax errors ---------------------------------------------------------------------------
+
+
+def _syntax_diagnostic(
+    error: UnexpectedInput, text: str, file: str, whole: str = "file"
+) -> Diagnostic:
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        line = text.count("\n") + 1
+        column = len(text) - (text.rfind("\n") + 1) + 1
+        return Diagnostic(
+            "SLA003",
+            f"the {whole} ends early; expected {_expected(error)}",
+            _point(file, line, column),
+            help=_label(error, text) or "a block may be missing its closing `}`",
+        )
+    line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
         found = text[error.pos_in_stream] if error.pos_in_stream is not None else ""
-        return SyntaxProblem(
-            error.column, f"unexpected `{found}`; expected {_described(error.allowed)}"
+        if found == '"':
+            return Diagnostic(
+                "SLA002",
+                'this string has no closing `"`',
+                _point(file, line, column),
+                help='strings end on the line they start; write `\\"` for a quote inside one',
+            )
+        word = re.match(r"[^\s{}()\[\],]+", text[error.pos_in_stream :])
+        shown = word.group() if word else found
+        return Diagnostic(
+            "SLA001",
+            f"unexpected `{shown}`; expected {_expected(error)}",
+            _point(file, line, column, len(shown)),
+            help=_label(error, text) or _keyword_hint(shown, error),
         )
-    return SyntaxProblem(getattr(error, "column", 1), "this text does not parse")
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    return Diagnostic(
+        "SLA001",
+        f"unexpected `{token}`; expected {_expected(error)}",
+        _point(file, line, column, len(str(token))),
+        help=_label(error, text) or _keyword_hint(str(token), error),
+    )
 
 
-def _expected(error: UnexpectedToken) -> str:
-    return _described(error.accepts or error.expected)
+def _label(error: UnexpectedInput, text: str) -> str | None:
+    def parse(example: str) -> Any:
+        return _parser().parse(example, start="file")
+
+    try:
+        label = error.match_examples(parse, _MISTAKES, use_accepts=True)
+    except Exception:  # an example that does not fail the same way must not hide the error
+        return None
+    return str(label) if label else None
 
 
-def _described(terminals: set[str] | frozenset[str] | None) -> str:
-    names = sorted(_TERMINALS.get(name, f"`{name.lower()}`") for name in terminals or ())
-    if not names:
+def _keyword_hint(found: str, error: UnexpectedInput) -> str | None:
+    keywords = [
+        terminal.pattern.value
+        for terminal in _parser().terminals
+        if terminal.name in _accepted(error) and terminal.pattern.type == "str"
+    ]
+    suggestion = did_you_mean(found, [word for word in keywords if word.isidentifier()])
+    return f"is it a misspelt keyword?{suggestion}" if suggestion else None
+
+
+def _accepted(error: UnexpectedInput) -> set[str]:
+    if isinstance(error, UnexpectedToken):
+        return set(error.accepts or error.expected)
+    if isinstance(error, UnexpectedCharacters):
+        return set(error.allowed)
+    return set(getattr(error, "expected", ()) or ())
+
+
+def _expected(error: UnexpectedInput) -> str:
+    terminals = {terminal.name: terminal for terminal in _parser().terminals}
+    words = set()
+    for name in _accepted(error):
+        if name in _TERMINAL_WORDS:
+            words.add(_TERMINAL_WORDS[name])
+        elif name in terminals and terminals[name].pattern.type == "str":
+            words.add(f"`{terminals[name].pattern.value}`")
+        elif name == "$END":
+            words.add("the end of the file")
+    if not words:
         return "something else"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    ordered = sorted(words)
+    if len(ordered) > 8:
+        return ", ".join(ordered[:8]) + " or another statement"
+    return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " or " + ordered[-1]
+
+
+def _point(file: str, line: int, column: int, width: int = 1) -> ast.Span:
+    return ast.Span(file=file, line=line, column=column, end_line=line, end_column=column + width)
+
+
+# -- tree to AST -----------------------------------------------------------------------------
+
+
+class _BadToken(Exception):
+    """A token the grammar accepts but whose value is impossible, such as `2026-13-45`."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+@v_args(meta=True)
+class _AstBuilder(Transformer[Token, Any]):
+    """Builds :mod:`slarules.dsl.ast` nodes bottom up; tokens become literals with spans."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.source = file
+
+    def _span(self, meta: Meta) -> ast.Span:
+        if getattr(meta, "empty", True):
+            return ast.Span(file=self.source, line=1, column=1, end_line=1, end_column=1)
+        return ast.Span(
+            file=self.source,
+            line=meta.line,
+            column=meta.column,
+            end_line=meta.end_line,
+            end_column=meta.end_column,
+        )
+
+    def _token_span(self, token: Token) -> ast.Span:
+        return ast.Span(
+            file=self.source,
+            line=token.line or 1,
+            column=token.column or 1,
+            end_line=token.end_line or token.line or 1,
+            end_column=token.end_column or token.column or 1,
+        )
+
+    # -- file --
+
+    def file(self, meta: Meta, children: list[Any]) -> ast.Module:
+        includes = tuple(child for child in children if isinstance(child, ast.Include))
+        declarations = tuple(child for child in children if not isinstance(child, ast.Include))
+        return ast.Module(span=self._span(meta), includes=includes, declarations=declarations)
+
+    def include(self, meta: Meta, children: list[Any]) -> ast.Include:
+        return ast.Include(span=self._span(meta), path=children[0])
+
+    # -- literals --
+
+    def string(self, meta: Meta, children: list[Any]) -> ast.StringLiteral:
+        literal: ast.StringLiteral = children[0]
+        return literal
+
+    def STRING(self, token: Token) -> ast.StringLiteral:
+        value = re.sub(r"\\(.)", r"\1", token[1:-1])
+        return ast.StringLiteral(span=self._token_span(token), value=value)
+
+    def number(self, meta: Meta, children: list[Token]) -> ast.NumberLiteral:
+        return ast.NumberLiteral(span=self._span(meta), value=float(children[0]))
+
+    def duration(self, meta: Meta, children: list[Any]) -> ast.DurationLiteral:
+        literal: ast.DurationLiteral = children[0]
+        return literal
+
+    def DURATION(self, token: Token) -> ast.DurationLiteral:
+        try:
+            value = parse_duration(token)
+        except SlaRulesError as error:
+            raise _BadToken(Diagnostic("SLA203", str(error), self._token_span(token))) from None
+        return ast.DurationLiteral(span=self._token_span(token), value=value)
+
+    def percent(self, meta: Meta, children: list[Any]) -> ast.PercentLiteral:
+        literal: ast.PercentLiteral = children[0]
+        return literal
+
+    def PERCENT(self, token: Token) -> ast.PercentLiteral:
+        return ast.PercentLiteral(span=self._token_span(token), value=float(token[:-1]))
+
+    def true(self, meta: Meta, children: list[Any]) -> ast.BooleanLiteral:
+        return ast.BooleanLiteral(span=self._span(meta), value=True)
+
+    def false(self, meta: Meta, children: list[Any]) -> ast.BooleanLiteral:
+        return ast.BooleanLiteral(span=self._span(meta), value=False)
+
+    def list_literal(self, meta: Meta, children: list[Any]) -> ast.ListLiteral:
+        items = tuple(child for child in children if child is not None)
+        return ast.ListLiteral(span=self._span(meta), items=items)
+
+    def DATE(self, token: Token) -> tuple[date, ast.Span]:
+        try:
+            return date.fromisoformat(token), self._token_span(token)
+        except ValueError:
+            raise _BadToken(
+                Diagnostic(
+                    "SLA206",
+                    f"invalid date `{token}`",
+                    self._token_span(token),
+                    help="write dates as YYYY-MM-DD, like `2026-12-24`",
+                )
+            ) from None
+
+    # -- conditions --
+
+    def reference(self, meta: Meta, children: list[Token]) -> ast.Reference:
+        return ast.Reference(span=self._span(meta), path=tuple(str(name) for name in children))
+
+    def state(self, meta: Meta, children: list[Token]) -> ast.Reference:
+        return ast.Reference(span=self._span(meta), path=(str(children[0]),))
+
+    def subject_state(self, meta: Meta, children: list[Any]) -> ast.Reference:
+        subject, state = children
+        # `ticket overdue` is `overdue`; `node unhandled` is `node.unhandled`.
+        path = subject.path if subject.path != ("ticket",) else ()
+        return ast.Reference(span=self._span(meta), path=(*path, str(state)))
+
+    def call(self, meta: Meta, children: list[Any]) -> ast.Call:
+        name, *arguments = children
+        return ast.Call(
+            span=self._span(meta),
+            function=str(name),
+            arguments=tuple(
+                self._argument(argument) for argument in arguments if argument is not None
+            ),
+        )
+
+    def _argument(self, value: Any) -> ast.Argument:
+        if isinstance(value, ast.Argument):
+            return value
+        return ast.Argument(span=value.span, name=None, value=value)
+
+    def named_argument(self, meta: Meta, children: list[Any]) -> ast.Argument:
+        name, value = children
+        return ast.Argument(span=self._span(meta), name=str(name), value=value)
+
+    def compare(self, meta: Meta, children: list[Any]) -> ast.Comparison:
+        left, operator, right = children
+        return ast.Comparison(span=self._span(meta), operator=str(operator), left=left, right=right)
+
+    def _comparison(self, meta: Meta, operator: str, children: list[Any]) -> ast.Comparison:
+        left, right = children
+        return ast.Comparison(span=self._span(meta), operator=operator, left=left, right=right)
+
+    def is_in(self, meta: Meta, children: list[Any]) -> ast.Comparison:
+        return self._comparison(meta, "in", children)
+
+    def not_in(self, meta: Meta, children: list[Any]) -> ast.Comparison:
+        return self._comparison(meta, "not-in", children)
+
+    def contains(self, meta: Meta, children: list[Any]) -> ast.Comparison:
+        return self._comparison(meta, "contains", children)
+
+    def negation(self, meta: Meta, children: list[Any]) -> ast.Not:
+        return ast.Not(span=self._span(meta), operand=children[0])
+
+    def all_of(self, meta: Meta, children: list[Any]) -> ast.AllOf:
+        return ast.AllOf(span=self._span(meta), operands=tuple(children))
+
+    def any_of(self, meta: Meta, children: list[Any]) -> ast.AnyOf:
+        return ast.AnyOf(span=self._span(meta), operands=tuple(children))
+
+    # -- calendars --
+
+    def calendar(self, meta: Meta, children: list[Any]) -> ast.CalendarDecl:
+        name, *statements = children
+        hours = tuple(item for item in statements if not isinstance(item, tuple))
+        settings = [item for item in statements if isinstance(item, tuple)]
+        timezones = [item for kind, item in settings if kind == "timezone"]
+        closes = [item for kind, item in settings if kind == "on_close"]
+        return ast.CalendarDecl(
+            span=self._span(meta),
+            name=str(name),
+            timezone=timezones[-1] if timezones else None,
+            hours=hours,
+            holidays=tuple(item for kind, item in settings if kind == "holiday"),
+            on_close=closes[-1] if closes else None,
+        )
+
+    def timezone(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "timezone", children[0]
+
+    def holiday(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        (day, _), *label = children
+        return "holiday", ast.Holiday(
+            span=self._span(meta), day=day, label=label[0].value if label else None
+        )
+
+    def on_close(self, meta: Meta, children: list[Token]) -> tuple[str, Any]:
+        return "on_close", ast.Reference(span=self._span(meta), path=(str(children[0]),))
+
+    def weekly_hours(self, meta: Meta, children: list[Any]) -> ast.WeeklyHours:
+        days, spans = children
+        return ast.WeeklyHours(span=self._span(meta), days=days, spans=spans)
+
+    def date_hours(self, meta: Meta, children: list[Any]) -> ast.DateHours:
+        (day, _), spans = children
+        return ast.DateHours(span=self._span(meta), day=day, spans=spans)
+
+    def date_closed(self, meta: Meta, children: list[Any]) -> ast.DateHours:
+        (day, _), *_closed = children
+        return ast.DateHours(span=self._span(meta), day=day, spans=())
+
+    def days(self, meta: Meta, children: list[str]) -> tuple[str, ...]:
+        return tuple(children)
+
+    def day_range(self, meta: Meta, children: list[Token]) -> str:
+        return "-".join(children)
+
+    def spans(self, meta: Meta, children: list[str]) -> tuple[str, ...]:
+        return tuple(children)
+
+    def span(self, meta: Meta, children: list[Token]) -> str:
+        start, end = children
+        return f"{start}-{end}"
+
+    # -- metrics --
+
+    def metric(self, meta: Meta, children: list[Any]) -> ast.MetricDecl:
+        name, *statements = children
+        moments = {kind: item for kind, item in statements if kind in ("start", "stop", "cancel")}
+        return ast.MetricDecl(
+            span=self._span(meta),
+            name=str(name),
+            start=moments.get("start"),
+            stop=moments.get("stop"),
+            cancel=moments.get("cancel"),
+            pauses=tuple(item for kind, item in statements if kind == "pause"),
+            repeat=any(kind == "repeat" for kind, _ in statements),
+        )
+
+    def start(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "start", children[0]
+
+    def stop(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "stop", children[0]
+
+    def cancel(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "cancel", children[0]
+
+    def pause(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "pause", children[0]
+
+    def repeat(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "repeat", True
+
+    def on_events(self, meta: Meta, children: list[Any]) -> ast.OnEvents:
+        return ast.OnEvents(span=self._span(meta), events=tuple(children))
+
+    def when_condition(self, meta: Meta, children: list[Any]) -> ast.WhenCondition:
+        return ast.WhenCondition(span=self._span(meta), condition=children[0])
+
+    def created(self, meta: Meta, children: list[Any]) -> ast.EventPattern:
+        return ast.EventPattern(span=self._span(meta), event="created")
+
+    def reply(self, meta: Meta, children: list[Any]) -> ast.EventPattern:
+        role = next((child for child in children if isinstance(child, _Role)), None)
+        visibility = next((str(c) for c in children if isinstance(c, Token)), None)
+        return ast.EventPattern(
+            span=self._span(meta),
+            event="reply",
+            role=role.value if role else None,
+            visibility=visibility,
+        )
+
+    def update(self, meta: Meta, children: list[Any]) -> ast.EventPattern:
+        role = children[0].value if children else None
+        return ast.EventPattern(span=self._span(meta), event="update", role=role)
+
+    def by(self, meta: Meta, children: list[Token]) -> _Role:
+        return _Role(str(children[0]))
+
+    def contact(self, meta: Meta, children: list[Token]) -> ast.EventPattern:
+        return ast.EventPattern(span=self._span(meta), event="contact", change=str(children[0]))
+
+    def node_event(self, meta: Meta, children: list[Token]) -> ast.EventPattern:
+        return ast.EventPattern(span=self._span(meta), event="node", change=str(children[0]))
+
+    def metric_edge(self, meta: Meta, children: list[Token]) -> ast.EventPattern:
+        edge, metric = children
+        return ast.EventPattern(
+            span=self._span(meta), event="metric", change=str(edge), metric=str(metric)
+        )
+
+    # -- policies --
+
+    def policy(self, meta: Meta, children: list[Any]) -> ast.PolicyDecl:
+        name, *statements = children
+        applies = [item for kind, item in statements if kind == "applies"]
+        calendars = [item for kind, item in statements if kind == "calendar"]
+        return ast.PolicyDecl(
+            span=self._span(meta),
+            name=name.value,
+            applies=applies[-1] if applies else None,
+            calendar=calendars[-1] if calendars else None,
+            targets=tuple(item for kind, item in statements if kind == "target"),
+            nodes=tuple(item for kind, item in statements if kind == "node"),
+            pauses=tuple(item for kind, item in statements if kind == "pause"),
+        )
+
+    def applies(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "applies", children[0]
+
+    def uses_calendar(self, meta: Meta, children: list[Token]) -> tuple[str, Any]:
+        return "calendar", ast.Reference(span=self._span(meta), path=(str(children[0]),))
+
+    def policy_pause(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return "pause", children[0]
+
+    def node_targets(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        node, *targets = children
+        return "node", ast.NodeTargets(
+            span=self._span(meta), node=node, targets=tuple(target for _, target in targets)
+        )
+
+    def target(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        metric, within, *warn = children
+        return "target", ast.Target(
+            span=self._span(meta),
+            metric=str(metric),
+            within=within,
+            warn_at=warn[0] if warn else (),
+        )
+
+    def warn(self, meta: Meta, children: list[Any]) -> tuple[ast.PercentLiteral, ...]:
+        return tuple(children)
+
+    # -- triggers and schedules --
+
+    def trigger(self, meta: Meta, children: list[Any]) -> ast.TriggerDecl:
+        name, when, actions = children
+        return ast.TriggerDecl(span=self._span(meta), name=name.value, when=when, actions=actions)
+
+    short_trigger = trigger
+
+    def schedule(self, meta: Meta, children: list[Any]) -> ast.ScheduleDecl:
+        name, cron, *rest = children
+        timezone = rest.pop(0) if rest and isinstance(rest[0], _ZoneIn) else None
+        when = rest[0] if len(rest) == 2 else None
+        return ast.ScheduleDecl(
+            span=self._span(meta),
+            name=name.value,
+            cron=cron,
+            timezone=timezone.literal if timezone else None,
+            when=when,
+            actions=rest[-1],
+        )
+
+    def timezone_in(self, meta: Meta, children: list[Any]) -> _ZoneIn:
+        return _ZoneIn(children[0])
+
+    def actions(self, meta: Meta, children: list[Any]) -> tuple[ast.ActionCall, ...]:
+        return tuple(children)
+
+    def action(self, meta: Meta, children: list[Any]) -> ast.ActionCall:
+        name, *arguments = children
+        every = arguments.pop() if arguments and isinstance(arguments[-1], _Every) else None
+        return ast.ActionCall(
+            span=self._span(meta),
+            name=str(name),
+            arguments=tuple(arguments),
+            every=every.literal if every else None,
+        )
+
+    def text(self, meta: Meta, children: list[Any]) -> ast.StringLiteral:
+        literal: ast.StringLiteral = children[0]
+        return literal
+
+    def repeat_every(self, meta: Meta, children: list[Any]) -> _Every:
+        return _Every(children[0])
+
+
+class _Role(str):
+    """``by agent`` inside an event, told apart from a visibility token."""
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+class _ZoneIn:
+    def __init__(self, literal: ast.StringLiteral) -> None:
+        self.literal = literal
+
+
+class _Every:
+    def __init__(self, literal: ast.DurationLiteral) -> None:
+        self.literal = literal
