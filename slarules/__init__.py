@@ -4,8 +4,27 @@ The public API is what ``__all__`` lists; everything else may change without not
 """
 
 from slarules.calendar import Calendar
-from slarules.errors import CalendarError, SlaRulesError
+from slarules.dsl.loader import load_policies, parse_policies
+from slarules.errors import (
+    CalendarError,
+    PolicyError,
+    PolicySyntaxError,
+    PolicyValidationError,
+    SlaRulesError,
+)
+from slarules.policyset import PolicySet
 
 __version__ = "0.1.0"
 
-__all__ = ["Calendar", "CalendarError", "SlaRulesError", "__version__"]
+__all__ = [
+    "Calendar",
+    "CalendarError",
+    "PolicyError",
+    "PolicySet",
+    "PolicySyntaxError",
+    "PolicyValidationError",
+    "SlaRulesError",
+    "__version__",
+    "load_policies",
+    "parse_policies",
+]

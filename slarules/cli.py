@@ -7,6 +7,8 @@ from a calendar given in options, with the same hours syntax as the policy langu
 from __future__ import annotations
 
 import functools
+import json
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -14,10 +16,12 @@ from typing import Any, TypeVar
 import click
 
 from slarules import __version__
+from slarules._suggest import did_you_mean
 from slarules.calendar import Calendar
 from slarules.dsl.hours import HoursLine, calendar_from_hours, parse_hours
+from slarules.dsl.loader import load_policies
 from slarules.durations import format_duration, parse_duration
-from slarules.errors import CalendarError, SlaRulesError
+from slarules.errors import CalendarError, PolicyError, SlaRulesError
 from slarules.timezones import to_local
 
 __all__ = ["main"]
@@ -85,13 +89,18 @@ class _Hours(click.ParamType[HoursLine]):
 def _calendar_options(command: Command) -> Command:
     """The options that describe a calendar, turned into one ``calendar`` argument."""
 
-    @click.option("--tz", "timezone", required=True, help="IANA time zone, like Europe/Berlin.")
+    @click.option(
+        "--calendar",
+        "calendar_ref",
+        metavar="FILE.sla:NAME",
+        help="A calendar defined in a policy file, instead of --tz and --hours.",
+    )
+    @click.option("--tz", "timezone", help="IANA time zone, like Europe/Berlin.")
     @click.option(
         "--hours",
         "hours",
         type=_Hours(),
         multiple=True,
-        required=True,
         help='Opening hours, repeatable: "mon-fri 09:00-12:00, 13:00-17:00", "2026-12-24 closed".',
     )
     @click.option(
@@ -106,22 +115,47 @@ def _calendar_options(command: Command) -> Command:
     )
     @functools.wraps(command)
     def with_calendar(
-        timezone: str,
+        calendar_ref: str | None,
+        timezone: str | None,
         hours: tuple[HoursLine, ...],
         holidays: tuple[date, ...],
         on_close: Any,
         **kwargs: Any,
     ) -> Any:
-        try:
-            calendar = calendar_from_hours(timezone, hours, holidays, on_close)
-        except CalendarError as error:
-            raise click.UsageError(str(error)) from None
+        if calendar_ref is not None:
+            if timezone or hours or holidays:
+                raise click.UsageError("give either --calendar or --tz and --hours, not both")
+            calendar = _calendar_from_file(calendar_ref)
+        elif timezone is None or not hours:
+            raise click.UsageError(
+                "give --tz and at least one --hours, or --calendar FILE.sla:NAME"
+            )
+        else:
+            try:
+                calendar = calendar_from_hours(timezone, hours, holidays, on_close)
+            except CalendarError as error:
+                raise click.UsageError(str(error)) from None
         try:
             return command(calendar=calendar, **kwargs)
         except CalendarError as error:
             raise click.ClickException(str(error)) from None
 
     return with_calendar  # type: ignore[return-value]
+
+
+def _calendar_from_file(reference: str) -> Calendar:
+    path, _, name = reference.rpartition(":")
+    if not path or not name:
+        raise click.UsageError(f"--calendar `{reference}`: write it as FILE.sla:NAME")
+    try:
+        policies = load_policies(path)
+    except PolicyError as error:
+        raise click.UsageError(f"--calendar `{reference}`: the file has errors\n{error}") from None
+    if name not in policies.calendars:
+        hint = did_you_mean(name, policies.calendars)
+        known = ", ".join(f"`{known}`" for known in policies.calendars)
+        raise click.UsageError(f"`{path}` has no calendar `{name}`{hint}; it has {known}")
+    return policies.calendars[name]
 
 
 def _show(instant: datetime, calendar: Calendar, utc: bool) -> None:
@@ -183,3 +217,46 @@ def is_open(calendar: Calendar, instant: datetime) -> None:
 def next_open(calendar: Calendar, instant: datetime, utc: bool) -> None:
     """Print AT itself when open, else the next opening."""
     _show(calendar.next_open(instant), calendar, utc)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object per file with its diagnostics, for editors and CI.",
+)
+def check(files: tuple[str, ...], output_format: str) -> None:
+    """Check policy files; exit 1 when any has an error (warnings alone pass)."""
+    reports = [_check_file(path) for path in files]
+    if output_format == "json":
+        click.echo(json.dumps(reports, indent=2))
+    else:
+        for report in reports:
+            for rendered in report["rendered"]:
+                click.echo(rendered + "\n", err=True)
+            errors = sum(d["severity"] == "error" for d in report["diagnostics"])
+            warnings = len(report["diagnostics"]) - errors
+            verdict = "ok" if not errors else f"{errors} error(s)"
+            suffix = f", {warnings} warning(s)" if warnings else ""
+            click.echo(f"{report['file']}: {verdict}{suffix}")
+    if any(not report["ok"] for report in reports):
+        sys.exit(1)
+
+
+def _check_file(path: str) -> dict[str, Any]:
+    try:
+        policies = load_policies(path)
+    except PolicyError as error:
+        diagnostics, sources = error.diagnostics, error.sources
+    else:
+        diagnostics, sources = policies.warnings, {}
+    return {
+        "file": path,
+        "ok": not any(d.severity == "error" for d in diagnostics),
+        "diagnostics": [d.to_dict() for d in diagnostics],
+        "rendered": [d.render(sources.get(d.span.file)) for d in diagnostics],
+    }

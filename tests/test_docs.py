@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import slarules
+from slarules import PolicyError, parse_policies
 from slarules.cli import main
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -20,6 +21,8 @@ PAGES = sorted(DOCS.glob("*.md"))
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # A `$ slarules …` line in a console block, and the output lines up to the next blank line or fence.
 CONSOLE_EXAMPLE = re.compile(r"^\$ slarules (?P<args>.+)\n(?P<output>(?:(?!```|\$ ).+\n)*)", re.M)
+# A ```sla block is a whole policy file and must load; ```sla-invalid shows a mistake and must not.
+SLA_BLOCK = re.compile(r"^```(?P<kind>sla|sla-invalid)\n(?P<text>.*?)^```", re.M | re.S)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
@@ -40,6 +43,25 @@ def console_examples() -> list[tuple[str, str, str]]:
 def test_command_line_examples_in_docs(page: str, args: str, output: str) -> None:
     result = CliRunner().invoke(main, shlex.split(args))
     assert result.output == output, f"{page}: slarules {args}"
+
+
+def sla_blocks() -> list[tuple[str, int, str, str]]:
+    return [
+        (page.name, page.read_text(encoding="utf-8").count("\n", 0, match.start()) + 1,
+         match["kind"], match["text"])
+        for page in PAGES
+        for match in SLA_BLOCK.finditer(page.read_text(encoding="utf-8"))
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("page", "line", "kind", "text"), sla_blocks())
+def test_policy_examples_in_docs(page: str, line: int, kind: str, text: str) -> None:
+    where = f"{page}:{line}"
+    if kind == "sla":
+        parse_policies(text, source=where)
+    else:
+        with pytest.raises(PolicyError):
+            parse_policies(text, source=where)
 
 
 def test_docs_have_examples() -> None:

@@ -450,7 +450,8 @@ class _AstBuilder(Transformer[Token, Any]):
         )
 
     def on_close(self, meta: Meta, children: list[Token]) -> tuple[str, Any]:
-        return "on_close", ast.Reference(span=self._span(meta), path=(str(children[0]),))
+        setting = children[0]
+        return "on_close", ast.Reference(span=self._token_span(setting), path=(str(setting),))
 
     def weekly_hours(self, meta: Meta, children: list[Any]) -> ast.WeeklyHours:
         days, spans = children
@@ -565,7 +566,8 @@ class _AstBuilder(Transformer[Token, Any]):
         return "applies", children[0]
 
     def uses_calendar(self, meta: Meta, children: list[Token]) -> tuple[str, Any]:
-        return "calendar", ast.Reference(span=self._span(meta), path=(str(children[0]),))
+        name = children[0]
+        return "calendar", ast.Reference(span=self._token_span(name), path=(str(name),))
 
     def policy_pause(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
         return "pause", children[0]

@@ -1,0 +1,129 @@
+"""Policy files to a :class:`~slarules.PolicySet`: the prelude, includes, validation."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slarules._resources import grammar_file
+from slarules.dsl import ast
+from slarules.dsl.diagnostics import Diagnostic
+from slarules.dsl.parser import parse_module
+from slarules.dsl.validate import validate
+from slarules.errors import PolicyValidationError
+from slarules.policyset import PolicySet
+
+__all__ = ["PRELUDE_NAME", "load_policies", "parse_policies"]
+
+PRELUDE_NAME = "<prelude>"
+
+
+def load_policies(path: str | Path) -> PolicySet:
+    """Load a policy file, the files it includes, and the prelude; validate them all.
+
+    Raises :class:`~slarules.errors.PolicySyntaxError` or
+    :class:`~slarules.errors.PolicyValidationError` with every problem found.
+    """
+    path = Path(path)
+    loading = _Loading()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyValidationError(
+            [Diagnostic("SLA010", f"cannot read `{path}`: {_reason(error)}", _file_span(str(path)))]
+        ) from None
+    declarations = list(loading.declarations(text, str(path), path.resolve().parent, ()))
+    return _policy_set(declarations, loading)
+
+
+def parse_policies(text: str, source: str = "<text>") -> PolicySet:
+    """Like :func:`load_policies`, for text in memory; includes are relative to the current
+    directory, or to ``source``'s directory when it names a file."""
+    base = Path(source).resolve().parent if Path(source).is_file() else Path.cwd()
+    loading = _Loading()
+    declarations = list(loading.declarations(text, source, base, ()))
+    return _policy_set(declarations, loading)
+
+
+@functools.cache
+def _prelude() -> tuple[ast.Declaration, ...]:
+    text = grammar_file("prelude.sla").read_text(encoding="utf-8")
+    return parse_module(text, PRELUDE_NAME).declarations
+
+
+def _policy_set(declarations: list[ast.Declaration], loading: _Loading) -> PolicySet:
+    everything = [*_prelude(), *declarations]
+    validation = validate(everything)
+    diagnostics = sorted(
+        [*loading.problems, *validation.diagnostics],
+        key=lambda d: (d.span.file, d.span.line, d.span.column),
+    )
+    if any(d.severity == "error" for d in diagnostics):
+        raise PolicyValidationError(diagnostics, loading.sources)
+    warnings = [d for d in diagnostics if d.severity == "warning"]
+    return PolicySet(everything, validation.calendars, warnings)
+
+
+@dataclass
+class _Loading:
+    """Files read so far, for rendering diagnostics, and problems with includes."""
+
+    sources: dict[str, str] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def declarations(
+        self, text: str, name: str, base: Path, including: tuple[Path, ...]
+    ) -> Iterator[ast.Declaration]:
+        """The declarations of a file, each include replaced by the included declarations."""
+        self.sources[name] = text
+        module = parse_module(text, name)
+        items: list[ast.Include | ast.Declaration] = [*module.includes, *module.declarations]
+        items.sort(key=lambda item: (item.span.line, item.span.column))
+        for item in items:
+            if isinstance(item, ast.Include):
+                yield from self._included(item, base, including)
+            else:
+                yield item
+
+    def _included(
+        self, include: ast.Include, base: Path, including: tuple[Path, ...]
+    ) -> Iterator[ast.Declaration]:
+        path = (base / include.path.value).resolve()
+        if path in including:
+            chain = " -> ".join(p.name for p in (*including, path))
+            self.problems.append(
+                Diagnostic(
+                    "SLA011",
+                    f"`{include.path.value}` includes itself: {chain}",
+                    include.span,
+                    help="remove one of the includes in the cycle",
+                )
+            )
+            return
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            self.problems.append(
+                Diagnostic(
+                    "SLA010",
+                    f"cannot include `{include.path.value}`: {_reason(error)}",
+                    include.span,
+                    help=f"paths are relative to the including file's folder, `{base}`",
+                )
+            )
+            return
+        yield from self.declarations(text, str(path), path.parent, (*including, path))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    if isinstance(error, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return getattr(error, "strerror", None) or str(error)
+
+
+def _file_span(file: str) -> ast.Span:
+    return ast.Span(file=file, line=1, column=1, end_line=1, end_column=1)

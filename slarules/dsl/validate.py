@@ -1,0 +1,604 @@
+"""Semantic checks of parsed policy files: every problem found, not only the first.
+
+:func:`validate` takes the declarations of the prelude and of the user's files, in load order,
+and returns diagnostics; errors stop the policy set from loading, warnings do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from croniter import croniter
+
+from slarules._suggest import did_you_mean
+from slarules.calendar import Calendar
+from slarules.dsl import ast
+from slarules.dsl.diagnostics import Diagnostic
+from slarules.dsl.hours import calendar_from_hours
+from slarules.dsl.schema import (
+    BUILTIN_ACTIONS,
+    BUILTIN_CALENDARS,
+    BUILTIN_FUNCTIONS,
+    CLOCK_ATTRIBUTES,
+    NODE_ATTRIBUTES,
+    NODE_METRICS,
+    OPEN_OBJECTS,
+    ORDERED,
+    PREDICATES,
+    TICKET_FIELDS,
+    Type,
+)
+from slarules.durations import format_duration
+from slarules.errors import CalendarError
+from slarules.timezones import get_zone
+
+__all__ = ["Validation", "validate"]
+
+
+@dataclass
+class Validation:
+    """What validation found: diagnostics, and the calendars it could build on the way."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def error(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, help))
+
+    def warning(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, help, severity="warning"))
+
+
+def validate(declarations: Sequence[ast.Declaration]) -> Validation:
+    """Check declarations (prelude first, then the files in load order)."""
+    result = Validation()
+    _check_duplicates(declarations, result)
+    calendars = [d for d in declarations if isinstance(d, ast.CalendarDecl)]
+    metrics = {d.name: d for d in declarations if isinstance(d, ast.MetricDecl)}
+    for calendar in calendars:
+        _check_calendar(calendar, result)
+    context = _Context(metrics=metrics, result=result)
+    for metric in metrics.values():
+        _check_metric(metric, context)
+    calendar_names = {c.name for c in calendars} | BUILTIN_CALENDARS
+    policies = [d for d in declarations if isinstance(d, ast.PolicyDecl)]
+    for policy in policies:
+        _check_policy(policy, calendar_names, context)
+    _check_policy_order(policies, result)
+    for declaration in declarations:
+        if isinstance(declaration, ast.TriggerDecl):
+            context.condition(declaration.when)
+            _check_actions(declaration.actions, context)
+        elif isinstance(declaration, ast.ScheduleDecl):
+            _check_schedule(declaration, context)
+    result.diagnostics.sort(key=lambda d: (d.span.file, d.span.line, d.span.column))
+    return result
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+def _check_duplicates(declarations: Iterable[ast.Declaration], result: Validation) -> None:
+    seen: dict[tuple[str, str], ast.Declaration] = {}
+    for declaration in declarations:
+        key = (declaration.kind, declaration.name)
+        if declaration.kind == "calendar" and declaration.name in BUILTIN_CALENDARS:
+            result.error(
+                "SLA101",
+                f"calendar `{declaration.name}` is built in and cannot be redefined",
+                declaration.span,
+                help="give this calendar another name",
+            )
+        elif key in seen:
+            first = seen[key].span
+            result.error(
+                "SLA101",
+                f"{declaration.kind} `{declaration.name}` is defined twice",
+                declaration.span,
+                help=f"the first definition is at {first.file}:{first.line}:{first.column}; "
+                "rename one of them",
+            )
+        else:
+            seen[key] = declaration
+
+
+# -- calendars -------------------------------------------------------------------------------
+
+
+def _check_calendar(declaration: ast.CalendarDecl, result: Validation) -> None:
+    if declaration.timezone is None:
+        result.error(
+            "SLA208",
+            f"calendar `{declaration.name}` has no `timezone`",
+            declaration.span,
+            help='add a line such as `timezone "Europe/Berlin"`',
+        )
+        return
+    if not _check_timezone(declaration.timezone, result):
+        return
+    on_close = declaration.on_close.path[0] if declaration.on_close else "next_open"
+    if declaration.on_close and on_close not in ("next_open", "close"):
+        hint = did_you_mean(on_close, ["next_open", "close"])
+        result.error(
+            "SLA207",
+            f"unknown `on_close` setting `{on_close}`{hint}",
+            declaration.on_close.span,
+            help="use `on_close next_open` (the default) or `on_close close`",
+        )
+        return
+    try:
+        result.calendars[declaration.name] = calendar_from_hours(
+            declaration.timezone.value,
+            declaration.hours,
+            [holiday.day for holiday in declaration.holidays],
+            on_close,  # type: ignore[arg-type]
+        )
+    except CalendarError as error:
+        result.error(
+            "SLA201",
+            str(error),
+            _calendar_error_span(declaration, str(error)),
+            help="hours are written like `hours mon-fri 09:00-12:00, 13:00-17:00`",
+        )
+
+
+def _calendar_error_span(declaration: ast.CalendarDecl, message: str) -> ast.Span:
+    """The hours line the calendar error is about, found by the value the message quotes."""
+    for line in declaration.hours:
+        words = [*getattr(line, "days", ()), *line.spans, str(getattr(line, "day", ""))]
+        for word in words:
+            for part in {word, *word.split("-")}:
+                if part and f"`{part}`" in message:
+                    return line.span
+    return declaration.span
+
+
+def _check_timezone(name: ast.StringLiteral, result: Validation) -> bool:
+    try:
+        get_zone(name.value)
+    except CalendarError as error:
+        result.error("SLA202", str(error), name.span, help="use an IANA name like `Europe/Berlin`")
+        return False
+    return True
+
+
+# -- metrics ---------------------------------------------------------------------------------
+
+
+def _check_metric(metric: ast.MetricDecl, context: _Context) -> None:
+    result = context.result
+    if metric.start is None:
+        result.error(
+            "SLA301",
+            f"metric `{metric.name}` never starts: it has no `start`",
+            metric.span,
+            help="add a line such as `start on created`",
+        )
+    if metric.stop is None:
+        result.error(
+            "SLA208",
+            f"metric `{metric.name}` has no `stop`",
+            metric.span,
+            help="add a line such as `stop on reply by agent public`",
+        )
+    for moment in (metric.start, metric.stop, metric.cancel):
+        if isinstance(moment, ast.WhenCondition):
+            context.condition(moment.condition)
+        elif isinstance(moment, ast.OnEvents):
+            for event in moment.events:
+                _check_event(event, metric, context)
+    for pause in metric.pauses:
+        context.condition(pause)
+    if (
+        not metric.repeat
+        and isinstance(metric.start, ast.OnEvents)
+        and isinstance(metric.stop, ast.OnEvents)
+    ):
+        for start in metric.start.events:
+            stopping = next((s for s in metric.stop.events if _covers(s, start)), None)
+            if stopping is not None:
+                result.error(
+                    "SLA301",
+                    f"metric `{metric.name}` never starts: the event that starts it also stops it",
+                    stopping.span,
+                    help="make the stop event narrower, or add `repeat` for a clock that "
+                    "restarts at every such event",
+                )
+
+
+def _covers(stop: ast.EventPattern, start: ast.EventPattern) -> bool:
+    """Whether every event matching ``start`` also matches ``stop``."""
+    return (
+        stop.event == start.event
+        and stop.change == start.change
+        and stop.metric == start.metric
+        and stop.role in (None, start.role)
+        and stop.visibility in (None, start.visibility)
+    )
+
+
+def _check_event(event: ast.EventPattern, metric: ast.MetricDecl, context: _Context) -> None:
+    if event.event != "metric" or event.metric is None:
+        return
+    if event.metric == metric.name:
+        context.result.error(
+            "SLA301",
+            f"metric `{metric.name}` waits for its own {event.change}",
+            event.span,
+            help="start it on another metric, such as `start on stop of first_response`",
+        )
+    elif event.metric not in context.metrics:
+        context.unknown_metric(event.metric, event.span)
+
+
+# -- policies --------------------------------------------------------------------------------
+
+
+def _check_policy(policy: ast.PolicyDecl, calendars: set[str], context: _Context) -> None:
+    result = context.result
+    if policy.applies is not None:
+        context.condition(policy.applies)
+    for pause in policy.pauses:
+        context.condition(pause)
+    if policy.calendar is not None and policy.calendar.path[0] not in calendars:
+        name = policy.calendar.path[0]
+        result.error(
+            "SLA102",
+            f"unknown calendar `{name}`{did_you_mean(name, calendars)}",
+            policy.calendar.span,
+            help=f"define it with `calendar {name} {{ ... }}` or use one of: "
+            + ", ".join(f"`{known}`" for known in sorted(calendars)),
+        )
+    given: dict[str, ast.Target] = {}
+    for target in policy.targets:
+        _check_target(target, target.metric, context)
+        _once(given, target.metric, target, result)
+    for node in policy.nodes:
+        per_node: dict[str, ast.Target] = {}
+        for target in node.targets:
+            if target.metric not in NODE_METRICS:
+                hint = did_you_mean(target.metric, NODE_METRICS)
+                result.error(
+                    "SLA103",
+                    f"unknown node target `{target.metric}`{hint}",
+                    _name_span(target.span, target.metric),
+                    help="a node has `response` and `handling` targets",
+                )
+            else:
+                _check_target(target, NODE_METRICS[target.metric], context)
+            _once(per_node, target.metric, target, result)
+    if "service" in given and "first_response" not in given:
+        result.error(
+            "SLA302",
+            f"policy `{policy.name}` sets `service` without `first_response`",
+            given["service"].span,
+            help="`service` starts when `first_response` stops; give `first_response` a target too",
+        )
+
+
+def _once(given: dict[str, ast.Target], name: str, target: ast.Target, result: Validation) -> None:
+    if name in given:
+        first = given[name].span
+        result.error(
+            "SLA305",
+            f"`{name}` has two targets",
+            target.span,
+            help=f"the first is on line {first.line}; keep one",
+        )
+    else:
+        given[name] = target
+
+
+def _check_target(target: ast.Target, metric: str, context: _Context) -> None:
+    if metric not in context.metrics:
+        context.unknown_metric(metric, _name_span(target.span, target.metric))
+    _positive(target.within, "a target", context.result)
+    previous = 0.0
+    for percent in target.warn_at:
+        if not 0 < percent.value <= 100:
+            context.result.error(
+                "SLA204",
+                f"warning at `{_percent(percent.value)}` is outside 0% to 100%",
+                percent.span,
+                help="warn at a share of the target above 0% and at most 100%, like `warn at 80%`",
+            )
+        elif percent.value <= previous:
+            context.result.error(
+                "SLA204",
+                f"warnings must rise: `{_percent(percent.value)}` comes after "
+                f"`{_percent(previous)}`",
+                percent.span,
+                help="list warnings from the earliest to the latest, like `warn at 50%, 80%`",
+            )
+        previous = max(previous, percent.value)
+
+
+def _percent(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _positive(duration: ast.DurationLiteral, what: str, result: Validation) -> None:
+    if duration.value <= timedelta(0):
+        result.error(
+            "SLA203",
+            f"{what} must be longer than zero, got `{format_duration(duration.value)}`",
+            duration.span,
+            help="write a positive duration such as `30m`, `4h` or `1h30m`",
+        )
+
+
+def _check_policy_order(policies: Sequence[ast.PolicyDecl], result: Validation) -> None:
+    catch_all = next((p for p in policies if _always_applies(p)), None)
+    if catch_all is None:
+        return
+    for policy in policies[policies.index(catch_all) + 1 :]:
+        result.warning(
+            "SLA303",
+            f"policy `{policy.name}` can never apply: `{catch_all.name}` before it applies "
+            "to every ticket",
+            policy.span,
+            help=f"move it above `{catch_all.name}`; the first matching policy wins",
+        )
+
+
+def _always_applies(policy: ast.PolicyDecl) -> bool:
+    applies = policy.applies
+    return applies is None or (isinstance(applies, ast.BooleanLiteral) and applies.value)
+
+
+# -- triggers and schedules ------------------------------------------------------------------
+
+
+def _check_actions(actions: Iterable[ast.ActionCall], context: _Context) -> None:
+    for action in actions:
+        if action.name not in BUILTIN_ACTIONS:
+            context.result.error(
+                "SLA104",
+                f"unknown action `{action.name}`{did_you_mean(action.name, BUILTIN_ACTIONS)}",
+                _name_span(action.span, action.name),
+                help="actions: " + ", ".join(f"`{name}`" for name in sorted(BUILTIN_ACTIONS)),
+            )
+        for argument in action.arguments:
+            if isinstance(argument, ast.Reference):
+                context.reference_type(argument)
+        if action.every is not None:
+            _positive(action.every, "a repeat interval", context.result)
+
+
+def _check_schedule(schedule: ast.ScheduleDecl, context: _Context) -> None:
+    if not croniter.is_valid(schedule.cron.value):
+        context.result.error(
+            "SLA205",
+            f"invalid cron expression `{schedule.cron.value}`",
+            schedule.cron.span,
+            help="five fields: minute hour day-of-month month day-of-week, "
+            'like `"*/15 8-18 * * mon-fri"`',
+        )
+    if schedule.timezone is not None:
+        _check_timezone(schedule.timezone, context.result)
+    if schedule.when is not None:
+        context.condition(schedule.when)
+    _check_actions(schedule.actions, context)
+
+
+# -- conditions ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    """Names a condition may use, and where its problems go."""
+
+    metrics: dict[str, ast.MetricDecl]
+    result: Validation
+
+    def unknown_metric(self, name: str, span: ast.Span) -> None:
+        self.result.error(
+            "SLA103",
+            f"unknown metric `{name}`{did_you_mean(name, self.metrics)}",
+            span,
+            help=f"define it with `metric {name} {{ ... }}` or use a built-in one such as "
+            "`first_response` or `resolution`",
+        )
+
+    def condition(self, expression: ast.Expression) -> None:
+        """A condition must be true or false."""
+        found = self.type_of(expression)
+        if found not in (Type.BOOLEAN, Type.ANY):
+            self.result.error(
+                "SLA304",
+                f"a condition must be true or false, but this is {found.article}",
+                expression.span,
+                help='compare it with something, like `priority == "urgent"`',
+            )
+
+    def type_of(self, expression: ast.Expression) -> Type:
+        match expression:
+            case ast.StringLiteral():
+                return Type.STRING
+            case ast.NumberLiteral():
+                return Type.NUMBER
+            case ast.DurationLiteral():
+                return Type.DURATION
+            case ast.PercentLiteral():
+                return Type.PERCENT
+            case ast.BooleanLiteral():
+                return Type.BOOLEAN
+            case ast.ListLiteral():
+                return Type.LIST
+            case ast.Reference():
+                return self.reference_type(expression)
+            case ast.Call():
+                return self.call_type(expression)
+            case ast.Comparison():
+                self.comparison(expression)
+                return Type.BOOLEAN
+            case ast.Not():
+                self.condition(expression.operand)
+                return Type.BOOLEAN
+            case ast.AllOf() | ast.AnyOf():
+                for operand in expression.operands:
+                    self.condition(operand)
+                return Type.BOOLEAN
+        return Type.ANY  # pragma: no cover - every expression kind is matched above
+
+    def reference_type(self, reference: ast.Reference) -> Type:
+        head, *rest = reference.path
+        if head in self.metrics:
+            return self._attribute(reference, CLOCK_ATTRIBUTES, f"clock `{head}`", rest)
+        if head == "node" and rest:
+            return self._attribute(reference, NODE_ATTRIBUTES, "a node", rest)
+        if not rest:
+            return PREDICATES.get(head) or TICKET_FIELDS.get(head, Type.ANY)
+        if head in OPEN_OBJECTS:
+            return Type.ANY
+        if rest[-1] in PREDICATES:
+            return Type.BOOLEAN  # a subject-state phrase about a name the policy knows later
+        return Type.ANY
+
+    def _attribute(
+        self, reference: ast.Reference, schema: dict[str, Type], owner: str, rest: list[str]
+    ) -> Type:
+        if len(rest) != 1 or rest[0] not in schema:
+            shown = ".".join(rest) or "(nothing)"
+            self.result.error(
+                "SLA106",
+                f"{owner} has no field `{shown}`{did_you_mean(shown, schema)}",
+                reference.span,
+                help="fields: " + ", ".join(f"`{name}`" for name in sorted(schema)),
+            )
+            return Type.ANY
+        return schema[rest[0]]
+
+    def call_type(self, call: ast.Call) -> Type:
+        function = BUILTIN_FUNCTIONS.get(call.function)
+        if function is None:
+            self.result.error(
+                "SLA105",
+                f"unknown function `{call.function}`"
+                f"{did_you_mean(call.function, BUILTIN_FUNCTIONS)}",
+                _name_span(call.span, call.function),
+                help="functions: " + ", ".join(f"`{name}`" for name in sorted(BUILTIN_FUNCTIONS)),
+            )
+            return Type.ANY
+        positional = [p for p in function.parameters if not p.named]
+        named = {p.name: p for p in function.parameters if p.named}
+        given = [argument for argument in call.arguments if argument.name is None]
+        required = [p for p in positional if p.required]
+        if not len(required) <= len(given) <= len(positional):
+            self.result.error(
+                "SLA306",
+                f"`{call.function}` takes {len(positional)} arguments, got {len(given)}",
+                call.span,
+                help=f"write it like `{_signature(call.function)}`",
+            )
+        for parameter, argument in zip(positional, given, strict=False):
+            self._argument(call, parameter.name, parameter.type, argument)
+        for argument in call.arguments:
+            if argument.name is None:
+                continue
+            if argument.name not in named:
+                self.result.error(
+                    "SLA306",
+                    f"`{call.function}` has no option `{argument.name}`"
+                    f"{did_you_mean(argument.name, named)}",
+                    argument.span,
+                    help=f"write it like `{_signature(call.function)}`",
+                )
+            else:
+                self._argument(call, argument.name, named[argument.name].type, argument)
+        return function.returns
+
+    def _argument(self, call: ast.Call, name: str, expected: Type, argument: ast.Argument) -> None:
+        if name == "metric":
+            value = argument.value
+            if not (isinstance(value, ast.Reference) and len(value.path) == 1):
+                self.result.error(
+                    "SLA306",
+                    f"the first argument of `{call.function}` names a metric",
+                    argument.span,
+                    help=f"write it like `{_signature(call.function)}`",
+                )
+            elif value.path[0] not in self.metrics:
+                self.unknown_metric(value.path[0], value.span)
+            return
+        found = self.type_of(argument.value)
+        if found not in (expected, Type.ANY):
+            self.result.error(
+                "SLA304",
+                f"`{name}` of `{call.function}` must be {expected.article}, got {found.article}",
+                argument.span,
+                help=f"write it like `{_signature(call.function)}`",
+            )
+
+    def comparison(self, comparison: ast.Comparison) -> None:
+        left, right = self.type_of(comparison.left), self.type_of(comparison.right)
+        operator = comparison.operator
+        if operator in ("in", "not-in"):
+            if right not in (Type.LIST, Type.ANY):
+                self._type_error(comparison, f"`{operator}` needs a list on its right", right)
+            elif isinstance(comparison.right, ast.ListLiteral) and left != Type.ANY:
+                for item in comparison.right.items:
+                    if self.type_of(item) != left:
+                        self._mismatch(comparison, left, self.type_of(item), item.span)
+                        break
+            return
+        if operator == "contains":
+            if left not in (Type.LIST, Type.STRING, Type.ANY):
+                self._type_error(
+                    comparison, "`contains` needs a list or a string on its left", left
+                )
+            return
+        if Type.ANY in (left, right):
+            return
+        if left != right:
+            self._mismatch(comparison, left, right, comparison.span)
+        elif operator not in ("==", "!=") and left not in ORDERED:
+            self._type_error(comparison, f"`{operator}` cannot order", left)
+
+    def _mismatch(
+        self, comparison: ast.Comparison, left: Type, right: Type, span: ast.Span
+    ) -> None:
+        self.result.error(
+            "SLA304",
+            f"cannot compare {_describe(comparison.left)} ({left.article}) with "
+            f"{_describe(comparison.right)} ({right.article})",
+            span,
+            help="both sides of a comparison need the same type",
+        )
+
+    def _type_error(self, comparison: ast.Comparison, message: str, found: Type) -> None:
+        self.result.error("SLA304", f"{message}, got {found.article}", comparison.span, help=None)
+
+
+def _name_span(span: ast.Span, name: str) -> ast.Span:
+    """The part of ``span`` that is the name it starts with."""
+    return span.model_copy(update={"end_line": span.line, "end_column": span.column + len(name)})
+
+
+def _describe(expression: ast.Expression) -> str:
+    match expression:
+        case ast.Reference():
+            return f"`{'.'.join(expression.path)}`"
+        case ast.StringLiteral():
+            return f'`"{expression.value}"`'
+        case ast.DurationLiteral():
+            return f"`{format_duration(expression.value)}`"
+        case ast.NumberLiteral():
+            return f"`{expression.value:g}`"
+        case ast.PercentLiteral():
+            return f"`{_percent(expression.value)}`"
+        case ast.Call():
+            return f"`{expression.function}(…)`"
+    return "this value"
+
+
+def _signature(name: str) -> str:
+    function = BUILTIN_FUNCTIONS[name]
+    parts = [f"{p.name} <{p.type.value}>" if p.named else p.name for p in function.parameters]
+    return f"{name}({', '.join(parts)})"
