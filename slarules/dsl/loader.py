@@ -103,6 +103,8 @@ class _Loading:
             )
             return
         try:
+            if not path.is_file():  # devices and folders are not policy files
+                raise FileNotFoundError(path)
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             self.problems.append(
