@@ -34,16 +34,18 @@ def load_policies(path: str | Path) -> PolicySet:
         raise PolicyValidationError(
             [Diagnostic("SLA010", f"cannot read `{path}`: {_reason(error)}", _file_span(str(path)))]
         ) from None
-    declarations = list(loading.declarations(text, str(path), path.resolve().parent, ()))
+    resolved = path.resolve()
+    declarations = list(loading.declarations(text, str(path), resolved.parent, (resolved,)))
     return _policy_set(declarations, loading)
 
 
 def parse_policies(text: str, source: str = "<text>") -> PolicySet:
     """Like :func:`load_policies`, for text in memory; includes are relative to the current
     directory, or to ``source``'s directory when it names a file."""
-    base = Path(source).resolve().parent if Path(source).is_file() else Path.cwd()
+    path = Path(source).resolve()
+    base, including = (path.parent, (path,)) if path.is_file() else (Path.cwd(), ())
     loading = _Loading()
-    declarations = list(loading.declarations(text, source, base, ()))
+    declarations = list(loading.declarations(text, source, base, including))
     return _policy_set(declarations, loading)
 
 
@@ -96,7 +98,7 @@ class _Loading:
             self.problems.append(
                 Diagnostic(
                     "SLA011",
-                    f"`{include.path.value}` includes itself: {chain}",
+                    f"include cycle: {chain}",
                     include.span,
                     help="remove one of the includes in the cycle",
                 )
