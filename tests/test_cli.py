@@ -1,5 +1,8 @@
 """The ``slarules calendar`` commands, run through click's test runner."""
 
+import json
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -183,3 +186,76 @@ def test_a_query_without_an_answer_fails_cleanly() -> None:
         "it has no weekly hours and no override opens it\n"
     )
     assert "Traceback" not in output
+
+
+SUPPORT = """\
+calendar office {
+    timezone "Europe/Berlin"
+    hours mon-fri 09:00-17:00
+    holiday 2026-12-25
+}
+
+policy "Standard" {
+    calendar office
+    first_response within 4h
+}
+"""
+
+
+def test_a_calendar_from_a_policy_file(tmp_path: Path) -> None:
+    policy = tmp_path / "support.sla"
+    policy.write_text(SUPPORT, encoding="utf-8")
+    code, output = run(
+        "calendar", "add", "--calendar", f"{policy}:office",
+        "--start", "2026-12-24T16:00:00+01:00", "--duration", "2h",
+    )  # fmt: skip
+    assert (code, output) == (0, "2026-12-28T10:00:00+01:00\n")
+    code, output = run(
+        "calendar", "is-open", "--calendar", f"{policy}:ofice", "--at", "2026-12-24T10:00:00Z"
+    )
+    assert code == 2
+    assert "has no calendar `ofice` (did you mean `office`?); it has `always`, `office`" in output
+    code, output = run(
+        "calendar", "is-open", "--calendar", f"{policy}:office", "--tz", "UTC",
+        "--at", "2026-12-24T10:00:00Z",
+    )  # fmt: skip
+    assert code == 2
+    assert "give either --calendar or --tz and --hours, not both" in output
+
+
+def test_check_passes_a_clean_file(tmp_path: Path) -> None:
+    policy = tmp_path / "support.sla"
+    policy.write_text(SUPPORT, encoding="utf-8")
+    assert run("check", str(policy)) == (0, f"{policy}: ok\n")
+
+
+def test_check_fails_with_diagnostics(tmp_path: Path) -> None:
+    policy = tmp_path / "support.sla"
+    policy.write_text(SUPPORT.replace("calendar office\n", "calendar ofice\n"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(policy)])
+    assert result.exit_code == 1
+    assert result.stdout == f"{policy}: 1 error(s)\n"
+    assert result.stderr == (
+        f"{policy}:8:14: error[SLA102]: unknown calendar `ofice` (did you mean `office`?)\n"
+        "  |\n"
+        "8 |     calendar ofice\n"
+        "  |              ^^^^^\n"
+        "help: define it with `calendar ofice { ... }` or use one of: `always`, `office`\n\n"
+    )
+
+
+def test_check_as_json(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.sla", tmp_path / "bad.sla"
+    good.write_text(SUPPORT, encoding="utf-8")
+    bad.write_text(SUPPORT.replace("4h", "4"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(good), str(bad)])
+    assert result.exit_code == 1
+    reports = json.loads(result.stdout)
+    assert [(r["file"], r["ok"]) for r in reports] == [(str(good), True), (str(bad), False)]
+    (diagnostic,) = reports[1]["diagnostics"]
+    assert {key: diagnostic[key] for key in ("code", "severity", "line", "column")} == {
+        "code": "SLA001",
+        "severity": "error",
+        "line": 9,
+        "column": 27,
+    }
