@@ -380,6 +380,10 @@ def _weekday_keys(key: object) -> list[int]:
 def _parse_date(value: object, what: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise CalendarError(f"{what} `{value!r}` must be a date (datetime.date), not a time")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise CalendarError(
+            f"{what} `{value}` is outside the supported years {MIN_YEAR}-{MAX_YEAR}"
+        )
     return value
 
 

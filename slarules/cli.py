@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -248,12 +248,13 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 
 
 def _check_file(path: str) -> dict[str, Any]:
+    sources: Mapping[str, str]
     try:
         policies = load_policies(path)
     except PolicyError as error:
         diagnostics, sources = error.diagnostics, error.sources
     else:
-        diagnostics, sources = policies.warnings, {}
+        diagnostics, sources = policies.warnings, policies.sources
     return {
         "file": path,
         "ok": not any(d.severity == "error" for d in diagnostics),

@@ -35,7 +35,12 @@ def parse_duration(text: str) -> timedelta:
             f"invalid duration `{text}`: give each unit once, largest first, like `1d2h30m`"
         )
     seconds = sum(int(amount) * _UNITS[unit] for amount, unit in parts)
-    return timedelta(seconds=-seconds if compact.startswith("-") else seconds)
+    try:
+        return timedelta(seconds=-seconds if compact.startswith("-") else seconds)
+    except OverflowError:
+        raise SlaRulesError(
+            f"duration `{text}` is too long: the limit is about 2.7 million years"
+        ) from None
 
 
 def format_duration(duration: timedelta) -> str:

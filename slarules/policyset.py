@@ -45,6 +45,7 @@ class PolicySet:
         declarations: Sequence[ast.Declaration],
         calendars: Mapping[str, Calendar],
         warnings: Sequence[Diagnostic] = (),
+        sources: Mapping[str, str] | None = None,
     ) -> None:
         self.document = PolicyDocument(
             calendars=_of(declarations, ast.CalendarDecl),
@@ -61,6 +62,8 @@ class PolicySet:
         self.triggers = _by_name(self.document.triggers)
         self.schedules = _by_name(self.document.schedules)
         self.warnings = tuple(warnings)
+        # The text of each file read, so that warnings can show their source line.
+        self.sources: Mapping[str, str] = MappingProxyType(dict(sources or {}))
 
     def to_json(self, indent: int | None = 2) -> str:
         """Every declaration as JSON, with source spans; see :meth:`json_schema`."""

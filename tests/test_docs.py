@@ -64,6 +64,41 @@ def test_policy_examples_in_docs(page: str, line: int, kind: str, text: str) -> 
             parse_policies(text, source=where)
 
 
+# An invalid example followed (after some prose) by what `slarules check` prints for it.
+DIAGNOSED_EXAMPLE = re.compile(
+    r"^```sla-invalid\n(?P<text>(?:(?!```).*\n)*)```\n(?:(?!```).*\n)*"
+    r"```\n(?P<output>(?P<file>[^\s:]+\.sla):\d+:\d+: (?:(?!```).*\n)*)```",
+    re.M,
+)
+
+
+def diagnosed_examples() -> list[tuple[str, str, str, str]]:
+    return [
+        (page.name, match["file"], match["text"], match["output"])
+        for page in PAGES
+        for match in DIAGNOSED_EXAMPLE.finditer(page.read_text(encoding="utf-8"))
+        if "[SLA004]" not in match["output"]  # it takes an 8 MB file: see test_language_limits
+    ]
+
+
+@pytest.mark.parametrize(("page", "file", "text", "output"), diagnosed_examples())
+def test_documented_diagnostics_are_what_slarules_prints(
+    page: str, file: str, text: str, output: str
+) -> None:
+    printed = re.sub(r"\n\S+\.sla: .*\n$", "\n", output).rstrip("\n")
+    if "include" in text:  # the other files are in the corpus, with the expected output
+        corpus = Path(__file__).parent / "language" / file
+        assert corpus.read_text(encoding="utf-8") == text
+        assert corpus.with_suffix(".err").read_text(encoding="utf-8").rstrip("\n") == printed
+        return
+    with pytest.raises(PolicyError) as error:
+        parse_policies(text, source=file)
+    rendered = "\n\n".join(
+        d.render(error.value.sources.get(d.span.file)) for d in error.value.diagnostics
+    )
+    assert rendered == printed, f"{page}: the example for {file} is out of date"
+
+
 def test_docs_have_examples() -> None:
     assert PAGES, "docs/ has no pages"
     assert console_examples(), "no command-line examples found in docs/"

@@ -111,8 +111,7 @@ def test_redefining_a_prelude_metric_is_an_error() -> None:
     text = "metric first_response {\n    start on created\n    stop on update\n}\n"
     with pytest.raises(PolicyValidationError) as error:
         parse_policies(text, source="x.sla")
-    assert "metric `first_response` is defined twice" in str(error.value)
-    assert "the first definition is at <prelude>:" in str(error.value)
+    assert "metric `first_response` is built in and cannot be redefined" in str(error.value)
 
 
 def test_warnings_do_not_stop_loading() -> None:

@@ -37,7 +37,6 @@ CODES: dict[str, str] = {
     "SLA104": "unknown action",
     "SLA105": "unknown function",
     "SLA106": "unknown field",
-    "SLA107": "unknown event",
     # values
     "SLA201": "invalid calendar",
     "SLA202": "unknown time zone",
@@ -52,7 +51,7 @@ CODES: dict[str, str] = {
     "SLA302": "`service` without `first_response`",
     "SLA303": "policy can never apply",
     "SLA304": "type error in condition",
-    "SLA305": "target given twice",
+    "SLA305": "given twice",
     "SLA306": "invalid arguments",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +12,11 @@ from slarules._resources import grammar_file
 from slarules.dsl import ast
 from slarules.dsl.diagnostics import Diagnostic
 from slarules.dsl.parser import parse_module
-from slarules.dsl.validate import validate
+from slarules.dsl.validate import PRELUDE, validate
 from slarules.errors import PolicyValidationError
 from slarules.policyset import PolicySet
 
-__all__ = ["PRELUDE_NAME", "load_policies", "parse_policies"]
-
-PRELUDE_NAME = "<prelude>"
+__all__ = ["load_policies", "parse_policies"]
 
 
 def load_policies(path: str | Path) -> PolicySet:
@@ -52,7 +51,7 @@ def parse_policies(text: str, source: str = "<text>") -> PolicySet:
 @functools.cache
 def _prelude() -> tuple[ast.Declaration, ...]:
     text = grammar_file("prelude.sla").read_text(encoding="utf-8")
-    return parse_module(text, PRELUDE_NAME).declarations
+    return parse_module(text, PRELUDE).declarations
 
 
 def _policy_set(declarations: list[ast.Declaration], loading: _Loading) -> PolicySet:
@@ -65,7 +64,7 @@ def _policy_set(declarations: list[ast.Declaration], loading: _Loading) -> Polic
     if any(d.severity == "error" for d in diagnostics):
         raise PolicyValidationError(diagnostics, loading.sources)
     warnings = [d for d in diagnostics if d.severity == "warning"]
-    return PolicySet(everything, validation.calendars, warnings)
+    return PolicySet(everything, validation.calendars, warnings, loading.sources)
 
 
 @dataclass
@@ -85,14 +84,16 @@ class _Loading:
         items.sort(key=lambda item: (item.span.line, item.span.column))
         for item in items:
             if isinstance(item, ast.Include):
-                yield from self._included(item, base, including)
+                yield from self._included(item, name, base, including)
             else:
                 yield item
 
     def _included(
-        self, include: ast.Include, base: Path, including: tuple[Path, ...]
+        self, include: ast.Include, parent: str, base: Path, including: tuple[Path, ...]
     ) -> Iterator[ast.Declaration]:
         path = (base / include.path.value).resolve()
+        # Named as the user would write it from where they ran: relative stays relative.
+        shown = os.path.normpath(os.path.join(os.path.dirname(parent), include.path.value))
         if path in including:
             chain = " -> ".join(p.name for p in (*including, path))
             self.problems.append(
@@ -105,7 +106,9 @@ class _Loading:
             )
             return
         try:
-            if not path.is_file():  # devices and folders are not policy files
+            if path.is_dir():
+                raise IsADirectoryError(path)
+            if not path.is_file():  # devices are not policy files
                 raise FileNotFoundError(path)
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -114,16 +117,18 @@ class _Loading:
                     "SLA010",
                     f"cannot include `{include.path.value}`: {_reason(error)}",
                     include.span,
-                    help=f"paths are relative to the including file's folder, `{base}`",
+                    help="paths are relative to the folder of the file that includes them",
                 )
             )
             return
-        yield from self.declarations(text, str(path), path.parent, (*including, path))
+        yield from self.declarations(text, shown, path.parent, (*including, path))
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, FileNotFoundError):
         return "no such file"
+    if isinstance(error, IsADirectoryError):
+        return "it is a folder"
     if isinstance(error, UnicodeDecodeError):
         return "it is not UTF-8 text"
     return getattr(error, "strerror", None) or str(error)

@@ -51,6 +51,7 @@ _TERMINAL_WORDS = {
     "CONTACT_EVENT": "`offered`, `answered` or `abandoned`",
     "NODE_EVENT": "`entered`, `left` or `handled`",
     "METRIC_EDGE": "`start` or `stop`",
+    "NOT_IN": "`not-in`",
 }
 
 # Common mistakes, recognised by the parser state they leave it in (lark's match_examples).
@@ -76,6 +77,7 @@ _MISTAKES: dict[str, list[str]] = {
     ],
     "hours are written like `mon-fri 09:00-17:00`": [
         "calendar c { hours mon 9",
+        "calendar c { hours mon-fri 9-17 }",
         "calendar c { hours 9",
         "calendar c { hours mon-fri }",
     ],
@@ -105,6 +107,7 @@ _PUNCTUATION = object()
 
 def parse_module(text: str, file: str = "<text>") -> ast.Module:
     """Parse one policy file; raises :class:`~slarules.errors.PolicySyntaxError`."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark from Windows editors
     _check_limits(text, file)
     with _collector_paused():
         try:
@@ -167,7 +170,7 @@ def _check_limits(text: str, file: str) -> None:
         )
     depth = 0
     # Brackets inside strings and comments do not count.
-    for match in re.finditer(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[(\[]|[)\]]', text):
+    for match in _NESTING.finditer(text):
         token = match.group()
         if token in ")]":
             depth = max(depth - 1, 0)
@@ -208,13 +211,15 @@ def _syntax_diagnostic(
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
-        line = text.count("\n") + 1
-        column = len(text) - (text.rfind("\n") + 1) + 1
+        # Point just after the last thing written, where something is missing.
+        end = len(text.rstrip())
+        line = text.count("\n", 0, end) + 1
+        column = end - (text.rfind("\n", 0, end) + 1) + 1
         return Diagnostic(
             "SLA003",
             f"the {whole} ends early; expected {_expected(error)}",
             _point(file, line, column),
-            help=_label(error, text) or "a block may be missing its closing `}`",
+            help=_label(error, text) or _unclosed(text),
         )
     line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
@@ -240,22 +245,88 @@ def _syntax_diagnostic(
         "SLA001",
         f"unexpected `{token}`; expected {_expected(error)}",
         _point(file, line, column, len(str(token))),
-        help=_label(error, text) or _keyword_hint(str(token), error),
+        help=_context_hint(token, text) or _label(error, text) or _keyword_hint(str(token), error),
     )
 
 
-def _label(error: UnexpectedInput, text: str) -> str | None:
-    def parse(example: str) -> Any:
-        return _parser().parse(example, start="file")
+def _context_hint(token: Token, text: str) -> str | None:
+    """Hints from the word before the unexpected token."""
+    previous = re.search(r"([A-Za-z_][\w-]*)\s+$", text[: token.start_pos or 0])
+    word = previous.group(1) if previous else ""
+    if token == "in" and word == "not":  # `x not in [...]` reads well, but the operator differs
+        return "write `not-in` with a hyphen, or `not (x in [...])`"
+    if word in _DECLARATION_KEYWORDS and token.type == "STRING":  # read as a name, not a keyword
+        return f"`{word}` starts a new block here: the block before it may be missing its `}}`"
+    return None
 
-    try:
-        label = error.match_examples(parse, _MISTAKES, use_accepts=True)
-    except Exception:  # an example that does not fail the same way must not hide the error
-        return None
-    return str(label) if label else None
+
+def _label(error: UnexpectedInput, text: str) -> str | None:
+    """The label of the known mistake this error looks like, if any.
+
+    lark's ``match_examples`` comes first; it also compares how deep the parser's stack is, so an
+    example written at the top of a block misses the same mistake after a few statements. The
+    fallback matches on the parser state and the accepted tokens alone.
+    """
+    label = error.match_examples(_parse_example, _MISTAKES, use_accepts=True)
+    if label:
+        return str(label)
+    return _mistakes_by_state().get(_signature(error))
+
+
+def _parse_example(example: str) -> Any:
+    return _parser().parse(example, start="file")
+
+
+@functools.cache
+def _mistakes_by_state() -> dict[tuple[int, frozenset[str]] | None, str]:
+    table: dict[tuple[int, frozenset[str]] | None, str] = {}
+    for label, examples in _MISTAKES.items():
+        for example in examples:
+            try:
+                _parse_example(example)
+            except UnexpectedInput as error:
+                table.setdefault(_signature(error), label)
+    table.pop(None, None)
+    return table
+
+
+def _signature(error: UnexpectedInput) -> tuple[int, frozenset[str]] | None:
+    state = getattr(error, "state", None)
+    position = getattr(state, "position", None)
+    return None if position is None else (position, frozenset(_accepted(error)))
+
+
+def _unclosed(text: str) -> str:
+    """Which bracket a file that ends early left open."""
+    closing = {"{": "}", "(": ")", "[": "]"}
+    open_brackets: list[tuple[str, int]] = []
+    for match in _BRACKETS.finditer(text):
+        token = match.group()
+        if token in closing:
+            open_brackets.append((token, match.start()))
+        elif token in closing.values() and open_brackets:
+            open_brackets.pop()
+    if not open_brackets:
+        return "the last statement is not finished"
+    bracket, at = open_brackets[-1]
+    line = text.count("\n", 0, at) + 1
+    return f"the `{bracket}` on line {line} is never closed with `{closing[bracket]}`"
+
+
+# Brackets and parentheses outside strings and comments.
+_NESTING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[(\[]|[)\]]')
+# The same, with braces.
+_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}()\[\]]')
+
+# Words that start a declaration: finding one inside a block means the block was not closed.
+_DECLARATION_KEYWORDS = frozenset(
+    {"include", "calendar", "metric", "policy", "trigger", "schedule"}
+)
 
 
 def _keyword_hint(found: str, error: UnexpectedInput) -> str | None:
+    if found in _DECLARATION_KEYWORDS:
+        return "the block before it may be missing its closing `}`"
     keywords = [
         terminal.pattern.value
         for terminal in _parser().terminals
@@ -370,6 +441,20 @@ class _AstBuilder:
             end_line=token.end_line,
             end_column=token.end_column,
         )
+
+    def _single(self, statements: list[tuple[str, Any]], kind: str) -> Any:
+        """The one statement of a kind in a block, or None; a second one is an error."""
+        found = [item for statement_kind, item in statements if statement_kind == kind]
+        if len(found) > 1:
+            raise _BadToken(
+                Diagnostic(
+                    "SLA305",
+                    f"`{kind}` is given twice in this block",
+                    found[1].span,
+                    help=f"keep one `{kind}`; the first is on line {found[0].span.line}",
+                )
+            )
+        return found[0] if found else None
 
     # -- file --
 
@@ -505,15 +590,13 @@ class _AstBuilder:
         name, *statements = children
         hours = tuple(item for item in statements if not isinstance(item, tuple))
         settings = [item for item in statements if isinstance(item, tuple)]
-        timezones = [item for kind, item in settings if kind == "timezone"]
-        closes = [item for kind, item in settings if kind == "on_close"]
         return ast.CalendarDecl(
             span=self._span(meta),
             name=str(name),
-            timezone=timezones[-1] if timezones else None,
+            timezone=self._single(settings, "timezone"),
             hours=hours,
             holidays=tuple(item for kind, item in settings if kind == "holiday"),
-            on_close=closes[-1] if closes else None,
+            on_close=self._single(settings, "on_close"),
         )
 
     def calendar_stmt(self, meta: _Place | None, children: list[Any]) -> Any:
@@ -561,13 +644,12 @@ class _AstBuilder:
 
     def metric(self, meta: _Place | None, children: list[Any]) -> ast.MetricDecl:
         name, *statements = children
-        moments = {kind: item for kind, item in statements if kind in ("start", "stop", "cancel")}
         return ast.MetricDecl(
             span=self._span(meta),
             name=str(name),
-            start=moments.get("start"),
-            stop=moments.get("stop"),
-            cancel=moments.get("cancel"),
+            start=self._single(statements, "start"),
+            stop=self._single(statements, "stop"),
+            cancel=self._single(statements, "cancel"),
             pauses=tuple(item for kind, item in statements if kind == "pause"),
             repeat=any(kind == "repeat" for kind, _ in statements),
         )
@@ -632,13 +714,11 @@ class _AstBuilder:
 
     def policy(self, meta: _Place | None, children: list[Any]) -> ast.PolicyDecl:
         name, *statements = children
-        applies = [item for kind, item in statements if kind == "applies"]
-        calendars = [item for kind, item in statements if kind == "calendar"]
         return ast.PolicyDecl(
             span=self._span(meta),
             name=name.value,
-            applies=applies[-1] if applies else None,
-            calendar=calendars[-1] if calendars else None,
+            applies=self._single(statements, "applies"),
+            calendar=self._single(statements, "calendar"),
             targets=tuple(item for kind, item in statements if kind == "target"),
             nodes=tuple(item for kind, item in statements if kind == "node"),
             pauses=tuple(item for kind, item in statements if kind == "pause"),
@@ -655,11 +735,25 @@ class _AstBuilder:
         return "pause", children[0]
 
     def node_targets(self, meta: _Place | None, children: list[Any]) -> tuple[str, Any]:
-        node, *targets = children
-        return "node", ast.NodeTargets(
-            span=self._span(meta),
-            node=node,
-            targets=tuple(target for _, target in targets),
+        node, *items = children
+        targets: list[ast.Target] = []
+        for item in items:
+            if isinstance(item, ast.PercentLiteral):  # one more warning for the target before
+                last = targets.pop()
+                end = {"end_line": item.span.end_line, "end_column": item.span.end_column}
+                item = last.model_copy(
+                    update={
+                        "warn_at": (*last.warn_at, item),
+                        "span": last.span.model_copy(update=end),
+                    }
+                )
+            targets.append(item)
+        return "node", ast.NodeTargets(span=self._span(meta), node=node, targets=tuple(targets))
+
+    def node_target(self, meta: _Place | None, children: list[Any]) -> ast.Target:
+        metric, within, *warning = children
+        return ast.Target(
+            span=self._span(meta), metric=str(metric), within=within, warn_at=tuple(warning)
         )
 
     def target(self, meta: _Place | None, children: list[Any]) -> tuple[str, Any]:

@@ -34,6 +34,8 @@ from slarules.durations import format_duration
 from slarules.errors import CalendarError
 from slarules.timezones import get_zone
 
+PRELUDE = "<prelude>"  # the file name the loader gives the built-in metrics
+
 __all__ = ["Validation", "validate"]
 
 
@@ -95,6 +97,13 @@ def _check_duplicates(declarations: Iterable[ast.Declaration], result: Validatio
                 declaration.span,
                 help="give this calendar another name",
             )
+        elif key in seen and seen[key].span.file == PRELUDE:
+            result.error(
+                "SLA101",
+                f"{declaration.kind} `{declaration.name}` is built in and cannot be redefined",
+                declaration.span,
+                help=f"give yours another name, such as `my_{declaration.name}`",
+            )
         elif key in seen:
             first = seen[key].span
             result.error(
@@ -122,6 +131,14 @@ def _check_calendar(declaration: ast.CalendarDecl, result: Validation) -> None:
         return
     if not _check_timezone(declaration.timezone, result):
         return
+    if not declaration.hours:
+        result.error(
+            "SLA208",
+            f"calendar `{declaration.name}` has no `hours`: it would never be open",
+            declaration.span,
+            help="add a line such as `hours mon-fri 09:00-17:00`",
+        )
+        return
     on_close = declaration.on_close.path[0] if declaration.on_close else "next_open"
     if declaration.on_close and on_close not in ("next_open", "close"):
         hint = did_you_mean(on_close, ["next_open", "close"])
@@ -144,13 +161,12 @@ def _check_calendar(declaration: ast.CalendarDecl, result: Validation) -> None:
             "SLA201",
             str(error),
             _calendar_error_span(declaration, str(error)),
-            help="hours are written like `hours mon-fri 09:00-12:00, 13:00-17:00`",
         )
 
 
 def _calendar_error_span(declaration: ast.CalendarDecl, message: str) -> ast.Span:
     """The hours line the calendar error is about, found by the value the message quotes."""
-    for line in declaration.hours:
+    for line in reversed(declaration.hours):  # a value given twice: the second time is wrong
         words = [*getattr(line, "days", ()), *line.spans, str(getattr(line, "day", ""))]
         for word in words:
             for part in {word, *word.split("-")}:
@@ -234,7 +250,9 @@ def _check_event(event: ast.EventPattern, metric: ast.MetricDecl, context: _Cont
             help="start it on another metric, such as `start on stop of first_response`",
         )
     elif event.metric not in context.metrics:
-        context.unknown_metric(event.metric, event.span)
+        span = event.span
+        start = {"column": span.end_column - len(event.metric), "line": span.end_line}
+        context.unknown_metric(event.metric, span.model_copy(update=start))
 
 
 # -- policies --------------------------------------------------------------------------------
@@ -304,7 +322,7 @@ def _check_target(target: ast.Target, metric: str, context: _Context) -> None:
         if not 0 < percent.value <= 100:
             context.result.error(
                 "SLA204",
-                f"warning at `{_percent(percent.value)}` is outside 0% to 100%",
+                f"a warning must be above 0% and at most 100%, got `{_percent(percent.value)}`",
                 percent.span,
                 help="warn at a share of the target above 0% and at most 100%, like `warn at 80%`",
             )
@@ -457,6 +475,10 @@ class _Context:
             return PREDICATES.get(head) or TICKET_FIELDS.get(head, Type.ANY)
         if head in OPEN_OBJECTS:
             return Type.ANY
+        if len(rest) == 1 and rest[0] in CLOCK_ATTRIBUTES and did_you_mean(head, self.metrics):
+            # `resolutoin.remaining` is a misspelt clock, not a custom field.
+            self.unknown_metric(head, _name_span(reference.span, head))
+            return CLOCK_ATTRIBUTES[rest[0]]
         if rest[-1] in PREDICATES:
             return Type.BOOLEAN  # a subject-state phrase about a name the policy knows later
         return Type.ANY
@@ -465,10 +487,15 @@ class _Context:
         self, reference: ast.Reference, schema: dict[str, Type], owner: str, rest: list[str]
     ) -> Type:
         if len(rest) != 1 or rest[0] not in schema:
-            shown = ".".join(rest) or "(nothing)"
+            shown = ".".join(rest)
+            message = (
+                f"{owner} has no field `{shown}`{did_you_mean(shown, schema)}"
+                if shown
+                else f"{owner} is not a value itself: name one of its fields"
+            )
             self.result.error(
                 "SLA106",
-                f"{owner} has no field `{shown}`{did_you_mean(shown, schema)}",
+                message,
                 reference.span,
                 help="fields: " + ", ".join(f"`{name}`" for name in sorted(schema)),
             )
@@ -493,7 +520,7 @@ class _Context:
         if not len(required) <= len(given) <= len(positional):
             self.result.error(
                 "SLA306",
-                f"`{call.function}` takes {len(positional)} arguments, got {len(given)}",
+                f"`{call.function}` takes {_count(len(positional), 'argument')}, got {len(given)}",
                 call.span,
                 help=f"write it like `{_signature(call.function)}`",
             )
@@ -574,6 +601,10 @@ class _Context:
 
     def _type_error(self, comparison: ast.Comparison, message: str, found: Type) -> None:
         self.result.error("SLA304", f"{message}, got {found.article}", comparison.span, help=None)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _name_span(span: ast.Span, name: str) -> ast.Span:
