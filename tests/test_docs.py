@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import slarules
 from slarules import PolicyError, parse_policies
 from slarules.cli import main
+from slarules.dsl.diagnostics import CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
@@ -112,3 +113,9 @@ def test_docstring_examples() -> None:
         assert result.failed == 0, module_info.name
         attempted += result.attempted
     assert attempted > 0
+
+
+def test_every_diagnostic_code_is_documented() -> None:
+    page = (DOCS / "errors.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^## (SLA\d{3}): ", page, re.M)
+    assert documented == sorted(CODES), "docs/errors.md must list every code once, in order"

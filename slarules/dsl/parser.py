@@ -50,7 +50,7 @@ _TERMINAL_WORDS = {
     "VISIBILITY": "`public` or `private`",
     "CONTACT_EVENT": "`offered`, `answered` or `abandoned`",
     "NODE_EVENT": "`entered`, `left` or `handled`",
-    "METRIC_EDGE": "`start` or `stop`",
+    "METRIC_EDGE": "`start of` a metric, `stop of` a metric",
     "NOT_IN": "`not-in`",
 }
 
