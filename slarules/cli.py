@@ -6,11 +6,13 @@ from a calendar given in options, with the same hours syntax as the policy langu
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -18,6 +20,7 @@ import click
 from slarules import __version__
 from slarules._suggest import did_you_mean
 from slarules.calendar import Calendar
+from slarules.dsl.formatter import format_source
 from slarules.dsl.hours import HoursLine, calendar_from_hours, parse_hours
 from slarules.dsl.loader import load_policies
 from slarules.durations import format_duration, parse_duration
@@ -261,3 +264,43 @@ def _check_file(path: str) -> dict[str, Any]:
         "diagnostics": [d.to_dict() for d in diagnostics],
         "rendered": [d.render(sources.get(d.span.file)) for d in diagnostics],
     }
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print what would change.")
+def fmt(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite policy files in the canonical style, keeping comments."""
+    unformatted = failed = 0
+    for path in files:
+        original = Path(path).read_text(encoding="utf-8")
+        try:
+            formatted = format_source(original, path)
+        except PolicyError as error:
+            click.echo(f"{error}\n", err=True)
+            failed += 1
+            continue
+        if formatted == original:
+            continue
+        unformatted += 1
+        if show_diff:
+            click.echo("".join(_diff(original, formatted, path)), nl=False)
+        if check or show_diff:
+            click.echo(f"would reformat {path}", err=True)
+        else:
+            Path(path).write_text(formatted, encoding="utf-8")
+            click.echo(f"reformatted {path}", err=True)
+    if failed or (check and unformatted):
+        sys.exit(1)
+
+
+def _diff(original: str, formatted: str, path: str) -> list[str]:
+    return list(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            formatted.splitlines(keepends=True),
+            fromfile=f"{path} (original)",
+            tofile=f"{path} (formatted)",
+        )
+    )

@@ -259,3 +259,38 @@ def test_check_as_json(tmp_path: Path) -> None:
         "line": 9,
         "column": 27,
     }
+
+
+MESSY = 'policy   "Standard"   {  first_response within 24h   # the default\n}\n'
+TIDY = 'policy "Standard" {\n    first_response within 24h  # the default\n}\n'
+
+
+def test_fmt_rewrites_files(tmp_path: Path) -> None:
+    policy = tmp_path / "support.sla"
+    policy.write_text(MESSY, encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", str(policy)])
+    assert (result.exit_code, result.stderr) == (0, f"reformatted {policy}\n")
+    assert policy.read_text(encoding="utf-8") == TIDY
+    result = CliRunner().invoke(main, ["fmt", "--check", str(policy)])
+    assert (result.exit_code, result.output) == (0, "")
+
+
+def test_fmt_check_and_diff_change_nothing(tmp_path: Path) -> None:
+    policy = tmp_path / "support.sla"
+    policy.write_text(MESSY, encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", "--check", str(policy)])
+    assert (result.exit_code, result.stderr) == (1, f"would reformat {policy}\n")
+    result = CliRunner().invoke(main, ["fmt", "--diff", str(policy)])
+    assert result.exit_code == 0
+    assert f"+++ {policy} (formatted)\n" in result.stdout
+    assert '+policy "Standard" {\n' in result.stdout
+    assert policy.read_text(encoding="utf-8") == MESSY
+
+
+def test_fmt_refuses_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    policy = tmp_path / "support.sla"
+    policy.write_text('policy "Standard" {\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", str(policy)])
+    assert result.exit_code == 1
+    assert "error[SLA003]: the file ends early" in result.stderr
+    assert policy.read_text(encoding="utf-8") == 'policy "Standard" {\n'
