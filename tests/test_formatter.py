@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
+from trees import tree
 
 from slarules.dsl.formatter import format_module, format_source
 from slarules.dsl.parser import parse_module
 from slarules.errors import PolicySyntaxError
 
 PRELUDE_FILE = Path(__file__).parent.parent / "grammar" / "prelude.sla"
-
-
-def strip_spans(value: Any) -> Any:
-    """A dumped tree without positions, to compare trees parsed from different layouts."""
-    if isinstance(value, dict):
-        return {key: strip_spans(item) for key, item in value.items() if key != "span"}
-    if isinstance(value, list):
-        return [strip_spans(item) for item in value]
-    return value
-
-
-def tree(text: str) -> Any:
-    return strip_spans(parse_module(text).model_dump(mode="json"))
 
 
 def check(source: str, expected: str) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trees import tree
 
 from slarules.dsl.formatter import format_source
-from slarules.dsl.parser import parse_module
 
 Tokens = list[str]
 
@@ -30,19 +30,6 @@ OPERATORS = ["==", "!=", "<", "<=", ">", ">=", "in", "not-in", "contains"]
 COMMENTS = ["# note", "#", '# say "hi', "# } { ( [", "#### x #", "# ✓ été", "#trailing   "]
 # Tokens that may touch their neighbours without a space.
 TIGHT = {"(", ")", "[", "]", ",", ".", "{", "}"}
-
-
-def strip_spans(value: Any) -> Any:
-    """A dumped tree without positions, to compare trees parsed from different layouts."""
-    if isinstance(value, dict):
-        return {key: strip_spans(item) for key, item in value.items() if key != "span"}
-    if isinstance(value, list):
-        return [strip_spans(item) for item in value]
-    return value
-
-
-def tree(text: str) -> Any:
-    return strip_spans(parse_module(text).model_dump(mode="json"))
 
 
 def joined(parts: list[Tokens], separator: str = ",") -> Tokens:

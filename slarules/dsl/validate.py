@@ -408,6 +408,16 @@ def _check_schedule(schedule: ast.ScheduleDecl, context: _Context) -> None:
 # -- conditions ------------------------------------------------------------------------------
 
 
+_LITERAL_TYPES: dict[type[ast.Node], Type] = {
+    ast.StringLiteral: Type.STRING,
+    ast.NumberLiteral: Type.NUMBER,
+    ast.DurationLiteral: Type.DURATION,
+    ast.PercentLiteral: Type.PERCENT,
+    ast.BooleanLiteral: Type.BOOLEAN,
+    ast.ListLiteral: Type.LIST,
+}
+
+
 @dataclass
 class _Context:
     """Names a condition may use, and where its problems go."""
@@ -436,19 +446,10 @@ class _Context:
             )
 
     def type_of(self, expression: ast.Expression) -> Type:
+        literal = _LITERAL_TYPES.get(type(expression))
+        if literal is not None:
+            return literal
         match expression:
-            case ast.StringLiteral():
-                return Type.STRING
-            case ast.NumberLiteral():
-                return Type.NUMBER
-            case ast.DurationLiteral():
-                return Type.DURATION
-            case ast.PercentLiteral():
-                return Type.PERCENT
-            case ast.BooleanLiteral():
-                return Type.BOOLEAN
-            case ast.ListLiteral():
-                return Type.LIST
             case ast.Reference():
                 return self.reference_type(expression)
             case ast.Call():
