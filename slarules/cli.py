@@ -1,7 +1,9 @@
 """The ``slarules`` command line.
 
-``slarules calendar …`` answers business-time questions (deadlines, time spent, opening hours)
-from a calendar given in options, with the same hours syntax as the policy language.
+* ``slarules calendar …`` answers business-time questions (deadlines, time spent, opening hours)
+  for a calendar given in options, in the hours syntax of the policy language, or read from a
+  policy file;
+* ``slarules check`` reports the diagnostics of policy files, ``slarules fmt`` tidies them.
 """
 
 from __future__ import annotations
