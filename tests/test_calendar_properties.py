@@ -7,8 +7,10 @@ local wall time, and looks it up in the spans as written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,6 +54,7 @@ ZONE_TRANSITIONS = {
     ],
 }
 
+Day = TypeVar("Day", str, date)
 Spans = list[tuple[int, int]]  # minutes after midnight; end past 1440 for overnight spans
 
 
@@ -111,20 +114,37 @@ def day_spans(draw: st.DrawFn) -> Spans:
 
 
 @st.composite
-def specs(draw: st.DrawFn) -> Spec:
+def specs(draw: st.DrawFn, zones: list[str] = ZONES) -> Spec:
     weekly = {
         day: draw(day_spans()) for day in draw(st.sets(st.sampled_from(WEEKDAYS), min_size=1))
     }
     days = st.dates(date(2025, 12, 1), date(2027, 1, 31))
+    overrides = draw(st.dictionaries(days, day_spans(), max_size=4))
     spec = Spec(
-        zone=draw(st.sampled_from(ZONES)),
-        weekly={day: spans for day, spans in weekly.items() if spans},
+        zone=draw(st.sampled_from(zones)),
+        weekly=_without_collisions(weekly, weekly, overrides),
         holidays=frozenset(draw(st.lists(days, max_size=6))),
-        overrides=draw(st.dictionaries(days, day_spans(), max_size=4)),
+        overrides=_without_collisions(overrides, overrides, weekly),
         on_close=draw(st.sampled_from(["next_open", "close"])),
     )
     assume(any(spec.weekly.values()))
     return spec
+
+
+def _without_collisions(
+    days: dict[Day, Spans], *followers: Mapping[Any, Spans]
+) -> dict[Day, Spans]:
+    """Cut overnight spans short of the earliest opening any following day could have.
+
+    Calendars rightly reject an overnight span running into the next day's hours; cutting them here
+    instead of filtering keeps Hypothesis from discarding most generated calendars.
+    """
+    openings = [spans[0][0] for follower in followers for spans in follower.values() if spans]
+    limit = 1440 + min(openings, default=1440)
+    return {
+        day: [(start, min(end, limit)) for start, end in spans if start < min(end, limit)]
+        for day, spans in days.items()
+    }
 
 
 def calendar_of(spec: Spec) -> Calendar:
@@ -198,12 +218,11 @@ def test_matches_a_minute_by_minute_oracle(spec: Spec, start: datetime, minutes:
 
 
 @settings(max_examples=60, deadline=None)
-@given(specs(), st.data())
+@given(specs(zones=sorted(ZONE_TRANSITIONS)), st.data())
 def test_matches_the_oracle_across_its_own_zones_transitions(
     spec: Spec, data: st.DataObject
 ) -> None:
     """Random instants seldom meet a DST change in the spec's own zone; these always do."""
-    assume(spec.zone in ZONE_TRANSITIONS)
     cal = calendar_of(spec)
     transition = data.draw(st.sampled_from(ZONE_TRANSITIONS[spec.zone]))
     start = transition + data.draw(st.integers(-30 * 60, 0)) * MINUTE
