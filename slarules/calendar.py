@@ -241,6 +241,15 @@ class Calendar:
         overrides = {day: list(spans) for day, spans in self.overrides.items()}
         return (Calendar, (self._timezone, self.weekly, self._holidays, overrides, self._on_close))
 
+    # -- integer forms for the engine, which keeps instants as microseconds since the epoch --
+
+    def _business(self, start: int, end: int) -> int:
+        """Business microseconds in ``[start, end)``, for ``start <= end``."""
+        timeline = self._timeline
+        if timeline is None or not (timeline.lo <= start and end <= timeline.hi):
+            timeline = self._covering(start, end)
+        return timeline.business(end) - timeline.business(start)
+
     # -- the index ---------------------------------------------------------------------------
 
     def _add(self, t: int, delta: int, latest: bool) -> int:

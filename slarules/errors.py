@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CalendarError",
+    "EventError",
     "PolicyError",
     "PolicySyntaxError",
     "PolicyValidationError",
@@ -63,3 +64,19 @@ class PolicyValidationError(PolicyError):
 
     Validation reports every error it finds at once, not only the first.
     """
+
+
+class EventError(SlaRulesError, ValueError):
+    """An event cannot be ingested: a missing or invalid field, a naive timestamp, an unknown type.
+
+    :attr:`problems` lists ``(field, reason)`` pairs, the field a dotted path such as ``actor.role``;
+    :attr:`payload` is the event as received, so that it can be kept and retried.
+    """
+
+    def __init__(self, problems: Iterable[tuple[str, str]], payload: object = None) -> None:
+        self.problems = tuple(problems)
+        self.payload = payload
+        event_id = payload.get("id") if isinstance(payload, Mapping) else None
+        subject = f"event `{event_id}`" if isinstance(event_id, str) and event_id else "event"
+        details = "; ".join(f"`{field}`: {reason}" for field, reason in self.problems)
+        super().__init__(f"{subject} rejected: {details}")

@@ -31,7 +31,7 @@ from slarules.dsl import ast
 from slarules.dsl.parser import parse_module
 from slarules.durations import format_duration
 
-__all__ = ["format_module", "format_source"]
+__all__ = ["format_condition", "format_module", "format_source"]
 
 _INDENT = "    "
 
@@ -419,6 +419,11 @@ def _action(action: ast.ActionCall) -> str:
 
 
 # -- conditions ------------------------------------------------------------------------------
+
+
+def format_condition(expression: ast.Expression) -> str:
+    """A condition in canonical text, as the action reasons and explanations quote it."""
+    return _condition(expression)
 
 
 def _precedence(expression: ast.Expression) -> int:

@@ -1,0 +1,787 @@
+"""One ticket's state as a fold over its history: events and timers, in time order.
+
+``TicketState.step`` is the whole SLA logic of one instant: apply the event (if any), select the
+policy, move the clocks (start, pause, resume, stop, cancel), fire triggers and warnings on their
+rising edges, and compute the next instant at which anything can change without an event. It reads
+no clock and does no I/O; the engine decides which steps to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+from slarules._instants import MICROSECOND, from_micros
+from slarules._program import (
+    MetricProgram,
+    PolicyProgram,
+    Program,
+    Signal,
+    TriggerProgram,
+    warn_amount,
+)
+from slarules.actions import Action
+from slarules.calendar import Calendar
+from slarules.clocks import Cycle, percent
+from slarules.durations import format_duration
+from slarules.events import Event
+
+# Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
+_RANK = {
+    "ticket.created": 0,
+    "contact.offered": 1,
+    "ticket.updated": 2,
+    "ticket.replied": 3,
+    "contact.answered": 4,
+    "contact.abandoned": 5,
+}
+_CONTACT_CHANGES = {
+    "contact.offered": "offered",
+    "contact.answered": "answered",
+    "contact.abandoned": "abandoned",
+}
+
+
+class Record(NamedTuple):
+    """An event as the ticket keeps it: compact, and ordered by ``(at, rank, id)``."""
+
+    at: int
+    rank: int
+    id: str
+    type: str
+    fields: dict[str, Any] | None
+    actor: str | None
+    role: str
+    public: bool
+
+    @classmethod
+    def of(cls, event: Event) -> Record:
+        return cls(
+            (event.at - _EPOCH) // MICROSECOND,
+            _RANK[event.type],
+            event.id,
+            event.type.value,
+            event.fields or None,
+            event.actor.id,
+            event.actor.role,
+            event.public,
+        )
+
+    def to_event(self, ticket: str) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "id": self.id,
+            "ticket": ticket,
+            "type": self.type,
+            "at": from_micros(self.at).isoformat(),
+            "actor": {"id": self.actor, "role": self.role},
+        }
+        if self.fields:
+            event["fields"] = self.fields
+        if self.type == "ticket.replied":
+            event["public"] = self.public
+        return event
+
+
+_EPOCH = from_micros(0)
+
+
+class Transition(NamedTuple):
+    """A change the explanation reports: what, when and why."""
+
+    at: int
+    subject: str  # "first_response #1", "policy", "trigger `urge`"
+    change: str
+    cause: str  # "event evt-81 (ticket.updated)" or "time"
+
+
+Emit = Callable[[Action], None]
+Note = Callable[[Transition], None]
+
+
+class TicketState:
+    """Everything derived from one ticket's history; rebuilt from it at will."""
+
+    __slots__ = (
+        "cycle_count",
+        "cycles",
+        "edges",
+        "fields",
+        "fired_cycles",
+        "id",
+        "last_step",
+        "node_entered",
+        "node_handled",
+        "node_visits",
+        "policy",
+        "repeats",
+        "responded",
+        "start_held",
+        "wakeup",
+    )
+
+    def __init__(self, ticket: str) -> None:
+        self.id = ticket
+        self.fields: dict[str, Any] = {}
+        self.policy: PolicyProgram | None = None
+        self.cycles: dict[str, list[Cycle]] = {}
+        self.cycle_count = 0
+        self.responded: int | None = None
+        self.node_entered: int | None = None
+        self.node_handled = False
+        self.node_visits = 0
+        self.edges = 0  # bit i: trigger i's condition held at the last step
+        self.start_held = 0  # bit i: metric i's start condition held at the last step
+        self.fired_cycles: set[tuple[int, str]] | None = None
+        self.repeats: dict[tuple[int, int], tuple[int, int, str]] | None = None
+        self.last_step: int | None = None
+        self.wakeup: int | None = None
+
+    # -- the step ------------------------------------------------------------------------------
+
+    def step(
+        self,
+        program: Program,
+        at: int,
+        record: Record | None,
+        emit: Emit,
+        note: Note | None = None,
+    ) -> None:
+        """Move the ticket to instant ``at``, applying ``record`` if the step is an event."""
+        step = _Step(self, program, at, record, emit, note)
+        signals = step.apply_event() if record is not None else []
+        step.select_policy()
+        step.move_clocks(signals)
+        step.fire_triggers()
+        step.fire_warnings()
+        self.last_step = at
+        self.wakeup = step.next_wakeup()
+
+    def run_timers(self, program: Program, until: int, emit: Emit, note: Note | None) -> None:
+        """Every step without an event up to ``until``, each at its exact instant."""
+        while self.wakeup is not None and self.wakeup <= until:
+            self.step(program, self.wakeup, None, emit, note)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def current(self, metric: str) -> Cycle | None:
+        cycles = self.cycles.get(metric)
+        return cycles[-1] if cycles else None
+
+    def all_cycles(self) -> Iterator[Cycle]:
+        for cycles in self.cycles.values():
+            yield from cycles
+
+    @property
+    def node(self) -> str | None:
+        node = self.fields.get("node")
+        return node if isinstance(node, str) and node else None
+
+    @property
+    def handler(self) -> str | None:
+        """Who acts on the ticket: the node's assignee, else the ticket's (the same field)."""
+        assignee = self.fields.get("assignee")
+        return None if assignee is None else str(assignee)
+
+    def calendar(self) -> Calendar:
+        return self.policy.calendar if self.policy else _ALWAYS
+
+    def target(self, cycle: Cycle) -> int | None:
+        if self.policy is None:
+            return None
+        found = self.policy.target(cycle.metric, cycle.node)
+        return None if found is None else found.target
+
+
+_ALWAYS = Calendar.always()
+
+
+class _Step:
+    """One instant of one ticket, with a cache of clock measurements valid for that instant."""
+
+    def __init__(
+        self,
+        ticket: TicketState,
+        program: Program,
+        at: int,
+        record: Record | None,
+        emit: Emit,
+        note: Note | None,
+    ) -> None:
+        self.ticket = ticket
+        self.program = program
+        self.at = at
+        self.record = record
+        self.emit = emit
+        self.note = note
+        self.cause = f"event {record.id} ({record.type})" if record else "time"
+        self.elapsed_cache: dict[int, int] = {}
+        self.view = _View(self)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def apply_event(self) -> list[Signal]:
+        ticket, record, at = self.ticket, self.record, self.at
+        assert record is not None
+        old_node, old_assignee = ticket.node, ticket.fields.get("assignee")
+        if record.fields:
+            ticket.fields.update(record.fields)
+        signals: list[Signal] = []
+        kind = record.type
+        if kind == "ticket.created":
+            signals.append(("created",))
+        elif kind == "ticket.updated":
+            signals.append(("update",))
+        elif kind == "ticket.replied":
+            visibility = "public" if record.public else "private"
+            signals.append(("reply", record.role, visibility))
+            if record.role == "agent" and record.public and ticket.responded is None:
+                ticket.responded = at
+        else:
+            change = _CONTACT_CHANGES[kind]
+            signals.append(("contact", change))
+            if change == "answered" and ticket.responded is None:
+                ticket.responded = at
+        signals += self._node_signals(old_node, old_assignee)
+        return signals
+
+    def _node_signals(self, old_node: str | None, old_assignee: Any) -> list[Signal]:
+        ticket, record = self.ticket, self.record
+        assert record is not None
+        node = ticket.node
+        signals: list[Signal] = []
+        if node != old_node:
+            if old_node is not None:
+                signals.append(("node", "left"))
+            if node is not None:
+                ticket.node_entered = self.at
+                ticket.node_visits += 1
+                ticket.node_handled = False
+                signals.append(("node", "entered"))
+            return signals
+        if node is None:
+            return signals
+        if ticket.fields.get("assignee") != old_assignee:
+            ticket.node_handled = False  # a new handler has not acted yet
+        elif (
+            not ticket.node_handled
+            and record.type in ("ticket.replied", "ticket.updated")
+            and record.actor is not None
+            and record.actor == ticket.handler
+        ):
+            ticket.node_handled = True
+            signals.append(("node", "handled"))
+        return signals
+
+    # -- policy ------------------------------------------------------------------------------
+
+    def select_policy(self) -> None:
+        ticket = self.ticket
+        chosen = next(
+            (
+                policy
+                for policy in self.program.policies
+                if policy.applies is None or policy.applies(self.view)
+            ),
+            None,
+        )
+        if chosen is not ticket.policy:
+            previous = ticket.policy
+            ticket.policy = chosen
+            self.elapsed_cache.clear()
+            self._note(
+                "policy",
+                f"`{chosen.name if chosen else 'none'}` replaces "
+                f"`{previous.name if previous else 'none'}`",
+            )
+
+    # -- clocks ------------------------------------------------------------------------------
+
+    def move_clocks(self, signals: list[Signal]) -> None:
+        self._drain(signals)
+        for index, metric in enumerate(self.program.metrics):
+            self._drain(self._on_conditions(index, metric))
+        self._settle_pauses()
+
+    def _drain(self, signals: list[Signal]) -> None:
+        """Apply signals in order, and the starts and stops they cause (``start of X``)."""
+        queue = list(signals)
+        while queue:
+            signal = queue.pop(0)
+            for metric in self.program.metrics:
+                queue += self._on_signal(metric, signal)
+
+    def _on_signal(self, metric: MetricProgram, signal: Signal) -> list[Signal]:
+        produced: list[Signal] = []
+        cycle = self.ticket.current(metric.name)
+        if cycle is not None and cycle.active:
+            if metric.cancel is not None and metric.cancel.on(signal):
+                produced += self._stop(cycle, cancelled=True)
+            elif metric.stop.on(signal):
+                produced += self._stop(cycle, cancelled=False)
+            else:
+                return produced
+        if metric.start.on(signal) and (cycle is None or metric.repeat):
+            if cycle is None or not cycle.active:
+                produced += self._start(metric)
+        return produced
+
+    def _on_conditions(self, index: int, metric: MetricProgram) -> list[Signal]:
+        ticket, view = self.ticket, self.view
+        produced: list[Signal] = []
+        cycle = ticket.current(metric.name)
+        if cycle is not None and cycle.active:
+            if (
+                metric.cancel is not None
+                and metric.cancel.condition
+                and metric.cancel.condition(view)
+            ):
+                produced += self._stop(cycle, cancelled=True)
+            elif metric.stop.condition is not None and metric.stop.condition(view):
+                produced += self._stop(cycle, cancelled=False)
+        condition = metric.start.condition
+        if condition is not None:
+            held = condition(view)
+            was_held = bool(ticket.start_held >> index & 1)
+            ticket.start_held = (
+                ticket.start_held | 1 << index if held else ticket.start_held & ~(1 << index)
+            )
+            cycle = ticket.current(metric.name)
+            fresh = cycle is None or (metric.repeat and not cycle.active and not was_held)
+            if held and fresh:
+                produced += self._start(metric)
+        return produced
+
+    def _start(self, metric: MetricProgram) -> list[Signal]:
+        ticket = self.ticket
+        cycles = ticket.cycles.setdefault(metric.name, [])
+        node = ticket.node if metric.name in _NODE_METRICS else None
+        cycle = Cycle(metric.name, len(cycles) + 1, self.at, node)
+        cycles.append(cycle)
+        ticket.cycle_count += 1
+        self.elapsed_cache.pop(id(cycle), None)
+        self._note(_subject(cycle), "started")
+        return [("metric", "start", metric.name)]
+
+    def _stop(self, cycle: Cycle, cancelled: bool) -> list[Signal]:
+        cycle.stop(self.at, cancelled)
+        self.elapsed_cache.pop(id(cycle), None)
+        self._note(_subject(cycle), "cancelled" if cancelled else "stopped")
+        return [("metric", "stop", cycle.metric)]
+
+    def _settle_pauses(self) -> None:
+        ticket = self.ticket
+        policy_pause = bool(ticket.policy) and any(
+            pause(self.view)
+            for pause in ticket.policy.pauses  # type: ignore[union-attr]
+        )
+        for metric in self.program.metrics:
+            cycle = ticket.current(metric.name)
+            if cycle is None or not cycle.active:
+                continue
+            paused = policy_pause or any(pause(self.view) for pause in metric.pauses)
+            if paused and cycle.running_since is not None:
+                cycle.pause(self.at)
+                self._note(_subject(cycle), "paused")
+            elif not paused and cycle.running_since is None:
+                cycle.resume(self.at)
+                self._note(_subject(cycle), "resumed")
+            else:
+                continue
+            self.elapsed_cache.pop(id(cycle), None)
+
+    # -- measuring -------------------------------------------------------------------------
+
+    def elapsed(self, cycle: Cycle) -> int:
+        key = id(cycle)
+        value = self.elapsed_cache.get(key)
+        if value is None:
+            value = self.elapsed_cache[key] = cycle.elapsed(self.ticket.calendar(), self.at)
+        return value
+
+    def targeted(self) -> Iterator[tuple[Cycle, int]]:
+        """The current cycle of each metric that the policy gives a target."""
+        ticket = self.ticket
+        if ticket.policy is None:
+            return
+        for cycles in ticket.cycles.values():
+            cycle = cycles[-1]
+            target = ticket.target(cycle)
+            if target is not None:
+                yield cycle, target
+
+    # -- triggers ----------------------------------------------------------------------------
+
+    def fire_triggers(self) -> None:
+        ticket = self.ticket
+        for index, trigger in enumerate(self.program.triggers):
+            held = trigger.condition(self.view)
+            was_held = bool(ticket.edges >> index & 1)
+            if held and not was_held:
+                ticket.edges |= 1 << index
+                self._rising_edge(index, trigger)
+            elif held:
+                self._repeat(index, trigger)
+            elif was_held:
+                ticket.edges &= ~(1 << index)
+                if ticket.repeats:
+                    for key in [k for k in ticket.repeats if k[0] == index]:
+                        del ticket.repeats[key]
+
+    def _rising_edge(self, index: int, trigger: TriggerProgram) -> None:
+        ticket = self.ticket
+        cycle = self._trigger_cycle(trigger)
+        if ticket.fired_cycles is None:
+            ticket.fired_cycles = set()
+        elif (index, cycle) in ticket.fired_cycles:
+            return  # once per cycle: the condition fell and rose again within it
+        ticket.fired_cycles.add((index, cycle))
+        self._note(f"trigger `{trigger.name}`", f"`{trigger.text}` became true")
+        for position, action in enumerate(trigger.actions):
+            self._emit_action(trigger, position, cycle, 0)
+            if action.every is not None:
+                if ticket.repeats is None:
+                    ticket.repeats = {}
+                ticket.repeats[index, position] = (self._after(action.every), 1, cycle)
+
+    def _repeat(self, index: int, trigger: TriggerProgram) -> None:
+        repeats = self.ticket.repeats
+        if not repeats:
+            return
+        for position, action in enumerate(trigger.actions):
+            due = repeats.get((index, position))
+            if due is None or due[0] > self.at:
+                continue
+            _, occurrence, cycle = due
+            self._emit_action(trigger, position, cycle, occurrence)
+            assert action.every is not None
+            repeats[index, position] = (self._after(action.every), occurrence + 1, cycle)
+
+    def _after(self, every: int) -> int:
+        """When a repeat comes due: ``every`` is business time, so nobody is urged at night."""
+        return self.ticket.calendar()._add(self.at, every, True)
+
+    def _trigger_cycle(self, trigger: TriggerProgram) -> str:
+        """Which cycle of its clocks a trigger fires in: ``resolution:1``, ``node:2``, …"""
+        ticket = self.ticket
+        parts = []
+        for metric in sorted(trigger.condition.metrics):
+            if metric == "*":
+                parts.append(f"clocks:{ticket.cycle_count}")
+            else:
+                cycle = ticket.current(metric)
+                parts.append(f"{metric}:{cycle.number if cycle else 0}")
+        if trigger.condition.node:
+            parts.append(f"node:{ticket.node_visits}")
+        return ",".join(parts) or "ticket"
+
+    def _emit_action(
+        self, trigger: TriggerProgram, position: int, cycle: str, occurrence: int
+    ) -> None:
+        action = trigger.actions[position]
+        args = tuple(self._argument(argument) for argument in action.arguments)
+        if not args:
+            args = (self.ticket.handler,)
+        clock = self._cause_clock(trigger)
+        again = ""
+        if occurrence and action.every is not None:
+            every = format_duration(action.every * MICROSECOND)
+            again = f" (repeat {occurrence}, every {every})"
+        self.emit(
+            Action(
+                name=action.name,
+                args=args,
+                ticket=self.ticket.id,
+                trigger=trigger.name,
+                clock=clock.metric if clock else None,
+                cycle=clock.number if clock else None,
+                at=from_micros(self.at),
+                reason=f"`{trigger.text}` holds"
+                + again
+                + (f"; {self._describe(clock)}" if clock else ""),
+                key=f"{self.ticket.id}/{trigger.name}/{cycle}/{position}/{occurrence}",
+            )
+        )
+
+    def _cause_clock(self, trigger: TriggerProgram) -> Cycle | None:
+        """The clock a trigger is about: the one it names, else the one most over its target."""
+        named = [m for m in sorted(trigger.condition.metrics) if m != "*"]
+        for metric in named:
+            cycle = self.ticket.current(metric)
+            if cycle is not None:
+                return cycle
+        if trigger.condition.node:
+            node_cycles = [c for c, _ in self.targeted() if c.node is not None and c.active]
+            if node_cycles:
+                return node_cycles[0]
+        worst = max(
+            self.targeted(),
+            key=lambda pair: self.elapsed(pair[0]) - pair[1],
+            default=None,
+        )
+        return worst[0] if worst else None
+
+    def _describe(self, cycle: Cycle) -> str:
+        target = self.ticket.target(cycle)
+        name = _subject(cycle)
+        if target is None:
+            return f"{name} has no target in this policy"
+        elapsed = self.elapsed(cycle)
+        remaining = target - elapsed
+        used = f"{percent(elapsed, target):g}% of {format_duration(target * MICROSECOND)} used"
+        if remaining < 0:
+            return f"{name} {format_duration(-remaining * MICROSECOND)} over target, {used}"
+        return f"{name} {format_duration(remaining * MICROSECOND)} left, {used}"
+
+    def _argument(self, argument: Any) -> str | None:
+        if isinstance(argument, str):
+            return _interpolate(argument, self)
+        return _text(argument(self.view))
+
+    # -- warnings ----------------------------------------------------------------------------
+
+    def fire_warnings(self) -> None:
+        ticket = self.ticket
+        if ticket.policy is None:
+            return
+        for cycle, target in self.targeted():
+            if not cycle.active:
+                continue
+            found = ticket.policy.target(cycle.metric, cycle.node)
+            assert found is not None
+            for warn in found.warn_at:
+                if self.elapsed(cycle) <= warn_amount(target, warn):
+                    continue
+                if ticket.fired_cycles is None:
+                    ticket.fired_cycles = set()
+                mark = (-1, f"{cycle.metric}:{cycle.number}:{warn:g}")
+                if mark in ticket.fired_cycles:
+                    continue
+                ticket.fired_cycles.add(mark)
+                self._note(_subject(cycle), f"{warn:g}% used")
+                self.emit(
+                    Action(
+                        name="warn",
+                        args=(ticket.handler,),
+                        ticket=ticket.id,
+                        trigger=f"warn at {warn:g}%",
+                        clock=cycle.metric,
+                        cycle=cycle.number,
+                        at=from_micros(self.at),
+                        reason=f"{warn:g}% of the target used; {self._describe(cycle)}",
+                        key=f"{ticket.id}/warn/{cycle.metric}:{cycle.number}/{warn:g}/0",
+                    )
+                )
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def next_wakeup(self) -> int | None:
+        """The earliest instant after this step at which a condition, a warning, a breach or a
+        repeat can change with no new event."""
+        candidates: list[int] = []
+        repeats = self.ticket.repeats
+        if repeats:
+            candidates += (due for due, _, _ in repeats.values())
+        calendar = self.ticket.calendar()
+        for cycle, target in self.targeted():
+            if cycle.running_since is None:
+                continue
+            elapsed = self.elapsed(cycle)
+            amounts = [a for a in self._amounts(cycle, target) if a >= elapsed]
+            if amounts:
+                instant = cycle.first_instant_over(calendar, min(amounts))
+                if instant is not None:
+                    candidates.append(instant)
+        later = [c for c in candidates if c > self.at]
+        return min(later, default=None)
+
+    def _amounts(self, cycle: Cycle, target: int) -> Iterator[int]:
+        """Elapsed times past which something about this clock changes."""
+        yield target
+        policy = self.ticket.policy
+        assert policy is not None
+        found = policy.target(cycle.metric, cycle.node)
+        if found is not None:
+            for warn in found.warn_at:
+                yield warn_amount(target, warn)
+        for condition in self.program.conditions:
+            for threshold in condition.thresholds:
+                if threshold.metric != cycle.metric:
+                    continue
+                value = threshold.value(self.view)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    continue
+                yield from _elapsed_amounts(threshold.attribute, value, target)
+
+    def _note(self, subject: str, change: str) -> None:
+        if self.note is not None:
+            self.note(Transition(self.at, subject, change, self.cause))
+
+
+_NODE_METRICS = frozenset({"node_response", "node_handling"})
+
+
+def _elapsed_amounts(attribute: str, value: float, target: int) -> Iterator[int]:
+    """Where ``elapsed`` crosses the threshold ``attribute <op> value``, for any operator: both
+    the last elapsed time before it and the first at it, so ``<``, ``<=``, ``>``, ``>=`` agree."""
+    if attribute == "elapsed":
+        exact = float(value)
+    elif attribute == "remaining":
+        exact = float(target - value)
+    else:  # percent
+        exact = target * float(value) / 100
+    # Percents are floats: the neighbour on each side guards against rounding at the boundary.
+    floor = int(exact // 1)
+    yield from (floor - 1, floor, floor + 1)
+
+
+def _subject(cycle: Cycle) -> str:
+    node = f" in `{cycle.node}`" if cycle.node else ""
+    return f"{cycle.metric} #{cycle.number}{node}"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _interpolate(template: str, step: _Step) -> str:
+    """``"due at {resolution.due_at}"`` with the value as of this step."""
+    if "{" not in template:
+        return template
+    out: list[str] = []
+    rest = template
+    while "{" in rest and "}" in rest[rest.index("{") :]:
+        before, _, after = rest.partition("{")
+        path, _, rest = after.partition("}")
+        out.append(before)
+        value = step.program.placeholder_reader(path.strip())(step.view)
+        out.append(_display(path.strip(), value))
+    out.append(rest)
+    return "".join(out)
+
+
+def _display(path: str, value: Any) -> str:
+    attribute = path.rsplit(".", 1)[-1]
+    if value is None:
+        return "-"
+    if attribute.endswith("_at"):
+        return from_micros(value).isoformat()
+    if attribute in ("elapsed", "remaining", "target"):
+        return format_duration(value * MICROSECOND)
+    if attribute == "percent":
+        return f"{value:g}%"
+    return str(value)
+
+
+class _View:
+    """What conditions read at one step: fields, clocks, the node, the ticket's predicates."""
+
+    __slots__ = ("fields", "step")
+
+    def __init__(self, step: _Step) -> None:
+        self.step = step
+        self.fields = step.ticket.fields
+
+    def clock(self, metric: str, attribute: str) -> Any:
+        step = self.step
+        cycle = step.ticket.current(metric)
+        if cycle is None:
+            return False if attribute in _BOOLEAN else None
+        target = step.ticket.target(cycle)
+        return _clock_attribute(step, cycle, target, attribute)
+
+    def node(self, attribute: str) -> Any:
+        step, ticket = self.step, self.step.ticket
+        node = ticket.node
+        if attribute == "name":
+            return node
+        if attribute == "assignee":
+            return ticket.handler if node else None
+        if attribute == "unhandled":
+            return node is not None and not ticket.node_handled
+        if attribute == "entered_at":
+            return ticket.node_entered if node else None
+        clocks = [
+            (cycle, target)
+            for cycle, target in step.targeted()
+            if node is not None
+            and cycle.node == node
+            and cycle.started >= (ticket.node_entered or 0)
+        ]
+        return _predicate(step, clocks, attribute)
+
+    def predicate(self, name: str) -> bool:
+        return _predicate(self.step, list(self.step.targeted()), name)
+
+
+_BOOLEAN = frozenset({"overdue", "breached", "paused", "met", "running"})
+
+
+def _predicate(step: _Step, clocks: list[tuple[Cycle, int]], name: str) -> bool:
+    if name == "met":
+        return bool(clocks) and all(
+            _clock_attribute(step, cycle, target, "met") for cycle, target in clocks
+        )
+    return any(_clock_attribute(step, cycle, target, name) for cycle, target in clocks)
+
+
+def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: str) -> Any:
+    if attribute == "cycle":
+        return cycle.number
+    if attribute == "started_at":
+        return cycle.started
+    if attribute == "running":
+        return cycle.running_since is not None
+    if attribute == "paused":
+        return cycle.active and cycle.running_since is None
+    if target is None:
+        return False if attribute in _BOOLEAN else None
+    elapsed = step.elapsed(cycle)
+    if attribute == "elapsed":
+        return elapsed
+    if attribute == "remaining":
+        return target - elapsed
+    if attribute == "target":
+        return target
+    if attribute == "percent":
+        return 100 * elapsed / target if target else 0.0
+    if attribute == "overdue":
+        return cycle.active and elapsed > target
+    if attribute == "breached":
+        return elapsed > target
+    if attribute == "met":
+        return cycle.stopped is not None and not cycle.cancelled and elapsed <= target
+    if attribute == "state":
+        return cycle.state(elapsed > target).value
+    calendar = step.ticket.calendar()
+    if attribute == "due_at":
+        return (
+            None
+            if cycle.active and cycle.running_since is None
+            else cycle.crossing(calendar, target)
+        )
+    if attribute == "breached_at":
+        return cycle.crossing(calendar, target) if elapsed > target else None
+    raise AssertionError(f"unknown clock attribute {attribute}")  # pragma: no cover
+
+
+def replay(
+    program: Program,
+    ticket: str,
+    history: list[Record],
+    until: int,
+    emit: Emit,
+    note: Note | None = None,
+) -> TicketState:
+    """The state of a ticket from scratch: every event and timer up to ``until``, in order."""
+    state = TicketState(ticket)
+    for record in history:
+        if record.at > until:
+            break
+        state.run_timers(program, record.at, emit, note)
+        state.step(program, record.at, record, emit, note)
+    state.run_timers(program, until, emit, note)
+    return state

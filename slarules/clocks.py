@@ -1,0 +1,218 @@
+"""SLA clocks: one metric running on one ticket, measured in the business time of a calendar.
+
+A clock cycle is a list of running intervals. Everything a host asks about it (elapsed, remaining,
+due, breached, progress) is a pure function of those intervals, the policy's calendar and target,
+and ``now``. Instants are integer microseconds since the epoch inside; datetimes outside.
+
+A clock is breached once its elapsed time is *greater* than its target: at its due instant it is
+still in time, at any later instant it is not.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from slarules._instants import MICROSECOND, from_micros
+from slarules.calendar import Calendar
+
+__all__ = ["Clock", "ClockState", "Progress"]
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED_RUNNING = "breached_running"
+    BREACHED_MET = "breached_met"
+    CANCELLED = "cancelled"
+
+
+class Progress(BaseModel):
+    """The elapsed time split for a progress bar: green, blue, red.
+
+    ``response`` is the elapsed time before the ticket's first response (the answer, for a
+    contact), ``handling`` the time after it, both within the target; ``overtime`` is the time past
+    the target. The three add up to ``elapsed``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    response: timedelta
+    handling: timedelta
+    overtime: timedelta
+
+
+class Clock(BaseModel):
+    """One cycle of one metric on one ticket, as of ``now``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ticket: str
+    metric: str
+    node: str | None  # the workflow stage of node_response / node_handling cycles
+    policy: str | None
+    cycle: int
+    state: ClockState
+    started_at: datetime
+    stopped_at: datetime | None
+    elapsed: timedelta
+    target: timedelta
+    remaining: timedelta  # negative when overdue
+    due_at: datetime | None  # None while paused
+    percent: float
+    breached_at: datetime | None  # when the target ran out; breached at any instant after it
+    progress: Progress
+
+    @property
+    def breached(self) -> bool:
+        return self.breached_at is not None
+
+
+class Cycle:
+    """The mutable record of one clock cycle, owned by the engine's ticket state."""
+
+    __slots__ = (
+        "cancelled",
+        "intervals",
+        "metric",
+        "node",
+        "number",
+        "running_since",
+        "started",
+        "stopped",
+    )
+
+    def __init__(self, metric: str, number: int, started: int, node: str | None) -> None:
+        self.metric = metric
+        self.number = number
+        self.node = node
+        self.started = started
+        self.intervals: list[int] = []  # closed running intervals, flat: start, end, start, end…
+        self.running_since: int | None = started
+        self.stopped: int | None = None
+        self.cancelled = False
+
+    @property
+    def active(self) -> bool:
+        """Started and not stopped: running or paused."""
+        return self.stopped is None
+
+    def pause(self, at: int) -> None:
+        if self.running_since is not None:
+            self._close(at)
+
+    def resume(self, at: int) -> None:
+        if self.running_since is None and self.stopped is None:
+            self.running_since = at
+
+    def stop(self, at: int, cancelled: bool = False) -> None:
+        if self.running_since is not None:
+            self._close(at)
+        self.stopped = at
+        self.cancelled = cancelled
+
+    def _close(self, at: int) -> None:
+        assert self.running_since is not None
+        if at > self.running_since:
+            self.intervals += (self.running_since, at)
+        self.running_since = None
+
+    # -- measurements ------------------------------------------------------------------------
+
+    def elapsed(self, calendar: Calendar, now: int) -> int:
+        """Business microseconds the clock has run up to ``now``."""
+        total = 0
+        intervals = self.intervals
+        for i in range(0, len(intervals), 2):
+            start, end = intervals[i], intervals[i + 1]
+            if start >= now:
+                return total
+            total += calendar._business(start, min(end, now))
+        if self.running_since is not None and now > self.running_since:
+            total += calendar._business(self.running_since, now)
+        return total
+
+    def crossing(self, calendar: Calendar, amount: int) -> int | None:
+        """The instant after which the elapsed time exceeds ``amount``: the latest instant at which
+        it equals ``amount``. ``None`` when the clock stopped or paused before getting there."""
+        done = 0
+        intervals = self.intervals
+        for i in range(0, len(intervals), 2):
+            start, end = intervals[i], intervals[i + 1]
+            length = calendar._business(start, end)
+            if done + length > amount:
+                return calendar._add(start, amount - done, True)
+            done += length
+        if self.running_since is None:
+            return None
+        return calendar._add(self.running_since, max(amount - done, 0), True)
+
+    def first_instant_over(self, calendar: Calendar, amount: int) -> int | None:
+        """The first instant at which the elapsed time is greater than ``amount``."""
+        crossing = self.crossing(calendar, amount)
+        return None if crossing is None else crossing + 1
+
+    def snapshot(
+        self,
+        ticket: str,
+        policy: str | None,
+        calendar: Calendar,
+        target: int,
+        now: int,
+        responded: int | None,
+    ) -> Clock:
+        elapsed = self.elapsed(calendar, now)
+        breached = elapsed > target
+        state = self.state(breached)
+        due = None if state is ClockState.PAUSED else self.crossing(calendar, target)
+        response = elapsed if responded is None else self.elapsed(calendar, responded)
+        within = min(elapsed, target)
+        response = min(response, within)
+        return Clock(
+            ticket=ticket,
+            metric=self.metric,
+            node=self.node,
+            policy=policy,
+            cycle=self.number,
+            state=state,
+            started_at=from_micros(self.started),
+            stopped_at=None if self.stopped is None else from_micros(self.stopped),
+            elapsed=elapsed * MICROSECOND,
+            target=target * MICROSECOND,
+            remaining=(target - elapsed) * MICROSECOND,
+            due_at=None if due is None else from_micros(due),
+            percent=percent(elapsed, target),
+            breached_at=from_micros(self.crossing(calendar, target) or 0) if breached else None,
+            progress=Progress(
+                response=response * MICROSECOND,
+                handling=(within - response) * MICROSECOND,
+                overtime=max(elapsed - target, 0) * MICROSECOND,
+            ),
+        )
+
+    def state(self, breached: bool) -> ClockState:
+        if self.cancelled:
+            return ClockState.CANCELLED
+        if self.stopped is not None:
+            return ClockState.BREACHED_MET if breached else ClockState.MET
+        if self.running_since is None:
+            return ClockState.PAUSED
+        return ClockState.BREACHED_RUNNING if breached else ClockState.RUNNING
+
+    def copy(self) -> Cycle:
+        twin = Cycle(self.metric, self.number, self.started, self.node)
+        twin.intervals = list(self.intervals)
+        twin.running_since = self.running_since
+        twin.stopped = self.stopped
+        twin.cancelled = self.cancelled
+        return twin
+
+
+def percent(elapsed: int, target: int) -> float:
+    if target <= 0:
+        return math.inf if elapsed > 0 else 0.0
+    return round(100 * elapsed / target, 2)

@@ -1,0 +1,227 @@
+"""Conditions compiled once into closures, then evaluated many times against a ticket's view.
+
+Values inside: strings, numbers, booleans and lists as in JSON; durations, instants and clock
+times as integer microseconds; percents as floats (``80%`` is ``80.0``). A missing value is
+``None``: every ordering against it is false, ``==`` false and ``!=`` true.
+
+Besides the closure, compilation records what the condition reads, so that the engine knows
+which clocks a trigger is about (its cycle) and at which elapsed times the condition can change
+without an event (its timers).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from slarules.dsl import ast
+from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES
+
+__all__ = ["Condition", "ConditionError", "Threshold", "TicketView", "compile_condition"]
+
+_MICROSECOND = timedelta(microseconds=1)
+
+# Clock attributes that change as time passes, with no event.
+TIME_VARYING = frozenset({"elapsed", "remaining", "percent"})
+
+
+class TicketView(Protocol):
+    """What a condition reads: the engine's view of one ticket at one instant."""
+
+    fields: Mapping[str, Any]
+
+    def clock(self, metric: str, attribute: str) -> Any: ...
+
+    def node(self, attribute: str) -> Any: ...
+
+    def predicate(self, name: str) -> bool: ...
+
+
+Evaluate = Callable[[TicketView], Any]
+
+
+class ConditionError(ValueError):
+    """A condition the engine cannot time exactly, such as two running clocks compared."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``metric.attribute`` compared with a value fixed between events: a possible timer."""
+
+    metric: str
+    attribute: str  # elapsed | remaining | percent
+    value: Evaluate
+
+
+@dataclass
+class Condition:
+    evaluate: Evaluate
+    metrics: frozenset[str]  # the clocks it reads; "*" for the ticket's clocks as a whole
+    node: bool  # whether it reads the current node
+    thresholds: tuple[Threshold, ...]
+    source: ast.Expression | None = field(default=None, repr=False)
+
+    def __call__(self, view: TicketView) -> bool:
+        return bool(self.evaluate(view))
+
+
+def compile_condition(expression: ast.Expression, metrics: frozenset[str]) -> Condition:
+    """Compile a validated condition; ``metrics`` are the names of the policy set's metrics."""
+    compiler = _Compiler(metrics)
+    evaluate = compiler.compile(expression)
+    return Condition(
+        evaluate=evaluate,
+        metrics=frozenset(compiler.read_metrics),
+        node=compiler.reads_node,
+        thresholds=tuple(compiler.thresholds),
+        source=expression,
+    )
+
+
+def compile_value(expression: ast.Expression, metrics: frozenset[str]) -> Evaluate:
+    """A value (not a condition), such as an action's argument ``node.assignee``."""
+    return _Compiler(metrics).compile(expression)
+
+
+class _Compiler:
+    def __init__(self, metrics: frozenset[str]) -> None:
+        self.metrics = metrics
+        self.read_metrics: set[str] = set()
+        self.reads_node = False
+        self.thresholds: list[Threshold] = []
+
+    def compile(self, expression: ast.Expression) -> Evaluate:
+        match expression:
+            case ast.DurationLiteral():
+                return _constant(expression.value // _MICROSECOND)
+            case ast.ListLiteral():
+                return _constant([self._literal(item) for item in expression.items])
+            case (
+                ast.StringLiteral()
+                | ast.NumberLiteral()
+                | ast.PercentLiteral()
+                | ast.BooleanLiteral()
+            ):
+                return _constant(self._literal(expression))
+            case ast.Reference():
+                return self._reference(expression.path)
+            case ast.Comparison():
+                return self._comparison(expression)
+            case ast.Not():
+                operand = self.compile(expression.operand)
+                return lambda view: not operand(view)
+            case ast.AllOf():
+                operands = tuple(self.compile(o) for o in expression.operands)
+                return lambda view: all(o(view) for o in operands)
+            case ast.AnyOf():
+                operands = tuple(self.compile(o) for o in expression.operands)
+                return lambda view: any(o(view) for o in operands)
+            case ast.Call():
+                raise ConditionError(
+                    f"`{expression.function}(…)` is a report over many tickets: use it in a "
+                    "`schedule`, not in a ticket's condition"
+                )
+        raise AssertionError(f"unexpected expression {expression!r}")  # pragma: no cover
+
+    @staticmethod
+    def _literal(literal: ast.Scalar) -> Any:
+        if isinstance(literal, ast.DurationLiteral):
+            return literal.value // _MICROSECOND
+        if isinstance(literal, ast.NumberLiteral) and literal.value.is_integer():
+            return int(literal.value)
+        return literal.value
+
+    def _reference(self, path: tuple[str, ...]) -> Evaluate:
+        head, *rest = path
+        if head in self.metrics and len(rest) == 1:
+            self.read_metrics.add(head)
+            metric, attribute = head, rest[0]
+            return lambda view: view.clock(metric, attribute)
+        if head == "node" and len(rest) == 1 and rest[0] in NODE_ATTRIBUTES:
+            self.reads_node = True
+            attribute = rest[0]
+            return lambda view: view.node(attribute)
+        if not rest and head in PREDICATES:
+            self.read_metrics.add("*")
+            return lambda view: view.predicate(head)
+        keys = tuple(rest) if head == "fields" else (head, *rest)
+        if len(keys) == 1:
+            return lambda view: view.fields.get(head)
+        return lambda view: _dig(view.fields, keys)
+
+    def _comparison(self, comparison: ast.Comparison) -> Evaluate:
+        left, right = comparison.left, comparison.right
+        self._note_threshold(left, right)
+        self._note_threshold(right, left)
+        compare = _OPERATORS[comparison.operator]
+        left_value, right_value = self.compile(left), self.compile(right)
+        return lambda view: compare(left_value(view), right_value(view))
+
+    def _note_threshold(self, varying: ast.Expression, fixed: ast.Expression) -> None:
+        if not self._is_time_varying(varying):
+            return
+        assert isinstance(varying, ast.Reference)
+        if self._is_time_varying(fixed):
+            raise ConditionError(
+                "two running clock values compared with each other cannot be timed exactly; "
+                "compare each with a duration or a percent"
+            )
+        metric, attribute = varying.path
+        self.thresholds.append(Threshold(metric, attribute, self.compile(fixed)))
+
+    def _is_time_varying(self, expression: ast.Expression) -> bool:
+        return (
+            isinstance(expression, ast.Reference)
+            and len(expression.path) == 2
+            and expression.path[0] in self.metrics
+            and expression.path[1] in TIME_VARYING
+        )
+
+
+def _constant(value: Any) -> Evaluate:
+    return lambda view: value
+
+
+def _dig(fields: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    value: Any = fields
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def ordered(left: Any, right: Any) -> bool:
+        if left is None or right is None or isinstance(left, bool) != isinstance(right, bool):
+            return False
+        try:
+            return compare(left, right)
+        except TypeError:  # a string against a number: neither before nor after
+            return False
+
+    return ordered
+
+
+def _member(item: Any, container: Any) -> bool:
+    if isinstance(container, list):
+        return item in container
+    if isinstance(container, str) and isinstance(item, str):
+        return item in container
+    return False
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda left, right: left is not None and left == right,
+    "!=": lambda left, right: left is None or left != right,
+    "<": _ordered(operator.lt),
+    "<=": _ordered(operator.le),
+    ">": _ordered(operator.gt),
+    ">=": _ordered(operator.ge),
+    "in": _member,
+    "not-in": lambda item, container: not _member(item, container),
+    "contains": lambda container, item: _member(item, container),
+}

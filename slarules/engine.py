@@ -1,0 +1,362 @@
+"""The engine: events in, clocks, actions and timers out, for every ticket of a policy set.
+
+The engine keeps each ticket's history and its derived state (:mod:`slarules._ticket`). An event
+that arrives in time order advances the state by one step; a late one makes the ticket replay its
+history. Either way the result is the same, and an action whose key was already returned is never
+returned again. ``now`` always comes from the caller.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import insort
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from slarules._instants import from_micros, to_micros
+from slarules._program import Program, compile_program
+from slarules._ticket import Record, TicketState, Transition, replay
+from slarules.actions import Action
+from slarules.clocks import Clock
+from slarules.dsl.loader import load_policies, parse_policies
+from slarules.errors import EventError
+from slarules.events import Event
+from slarules.policyset import PolicySet
+
+__all__ = ["Engine", "EngineState", "EngineStats", "Explanation", "Rejected"]
+
+EventInput = Event | Mapping[str, Any] | str | bytes
+
+
+class Rejected(BaseModel):
+    """An event the engine could not take, kept with the reason so it can be fixed and retried."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payload: JsonValue
+    reason: str
+    problems: tuple[tuple[str, str], ...]
+
+
+class EngineStats(BaseModel):
+    events: int = 0  # accepted
+    duplicates: int = 0  # ignored: an event id the ticket already had
+    rejected: int = 0
+    replays: int = 0  # late events that made a ticket re-evaluate its history
+    actions: int = 0
+
+
+class TicketHistory(BaseModel):
+    ticket: str
+    events: list[dict[str, JsonValue]]
+    fired: list[str]
+
+
+class EngineState(BaseModel):
+    """Everything an engine needs to carry on after a restart: histories, returned action keys,
+    the instant it has advanced to, rejected events and counters. Clocks are derived from these.
+    """
+
+    now: datetime | None
+    tickets: list[TicketHistory]
+    rejected: list[Rejected]
+    stats: EngineStats
+
+
+class Explanation(BaseModel):
+    """Why each clock is where it is: the transitions of a ticket in order, with their causes."""
+
+    ticket: str
+    transitions: tuple[ExplainedTransition, ...]
+    clocks: tuple[Clock, ...]
+
+    def render(self) -> str:
+        lines = [f"ticket {self.ticket}"]
+        for row in self.transitions:
+            lines.append(f"  {row.at.isoformat()}  {row.subject}: {row.change}  [{row.cause}]")
+        for clock in self.clocks:
+            due = clock.due_at.isoformat() if clock.due_at else "-"
+            breached = (
+                f", breached after {clock.breached_at.isoformat()}" if clock.breached_at else ""
+            )
+            lines.append(
+                f"  = {clock.metric} #{clock.cycle}: {clock.state.value}, {clock.percent:g}% of "
+                f"target used, due {due}{breached}"
+            )
+        return "\n".join(lines)
+
+
+class ExplainedTransition(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    subject: str
+    change: str
+    cause: str
+
+
+class _Ticket:
+    """A ticket's history, the keys of the actions already returned, and its derived state."""
+
+    __slots__ = ("fired", "history", "state")
+
+    def __init__(self, ticket: str) -> None:
+        self.history: list[Record] = []
+        self.fired: set[str] | None = None
+        self.state = TicketState(ticket)
+
+
+class Engine:
+    """The SLA engine of one policy set.
+
+    >>> engine = Engine.from_text('policy "All" { applies when true  first_response within 1h }')
+    >>> engine.ingest({"id": "e1", "ticket": "T-1", "type": "ticket.created",
+    ...                "at": "2026-03-02T09:00:00Z"})
+    []
+    >>> engine.next_wakeup().isoformat()
+    '2026-03-02T10:00:00.000001+00:00'
+    """
+
+    def __init__(self, policies: PolicySet) -> None:
+        self.policies = policies
+        self._program: Program = compile_program(policies)
+        self._tickets: dict[str, _Ticket] = {}
+        self._timers: list[tuple[int, str]] = []
+        self._now: int | None = None
+        self.rejected: list[Rejected] = []
+        self.stats = EngineStats()
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Engine:
+        return cls(load_policies(path))
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "<text>") -> Engine:
+        return cls(parse_policies(text, source))
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def ingest(self, event: EventInput) -> list[Action]:
+        """Take one event; return the actions that became due up to its instant (or up to the
+        instant the engine has advanced to, for a late event). A bad event raises
+        :class:`EventError` and is kept in :attr:`rejected`."""
+        try:
+            parsed = Event.parse(event)
+        except EventError as error:
+            self._reject(event, error)
+            raise
+        return self._ingest(parsed)
+
+    def ingest_many(self, events: Iterable[EventInput]) -> list[Action]:
+        """Take events in arrival order; bad ones go to :attr:`rejected` and the rest go on."""
+        actions: list[Action] = []
+        for event in events:
+            try:
+                parsed = Event.parse(event)
+            except EventError as error:
+                self._reject(event, error)
+                continue
+            actions += self._ingest(parsed)
+        return actions
+
+    def retry_rejected(self) -> list[Action]:
+        """Ingest the rejected events again (after a fix in a plugin or the host); those that still
+        fail stay rejected."""
+        waiting, self.rejected = self.rejected, []
+        self.stats.rejected -= len(waiting)
+        return self.ingest_many(item.payload for item in waiting)  # type: ignore[misc]
+
+    def advance(self, now: datetime) -> list[Action]:
+        """Fire every timer up to ``now``; return the actions, in the order they became due."""
+        until = to_micros(now, "now")
+        self._now = until if self._now is None else max(self._now, until)
+        actions: list[Action] = []
+        timers = self._timers
+        while timers and timers[0][0] <= until:
+            when, ticket_id = heapq.heappop(timers)
+            ticket = self._tickets[ticket_id]
+            if ticket.state.wakeup != when:
+                continue  # superseded by a later step of that ticket
+            ticket.state.run_timers(self._program, until, self._collector(ticket, actions), None)
+            self._schedule(ticket)
+        actions.sort(key=lambda action: action.at)
+        return actions
+
+    # -- output --------------------------------------------------------------------------------
+
+    def clocks(self, ticket_id: str, now: datetime) -> list[Clock]:
+        """Every clock cycle of a ticket with a target in its policy, measured at ``now``."""
+        at = to_micros(now, "now")
+        state = self._state_at(ticket_id, at)
+        return _measure(state, at)
+
+    def explain(self, ticket_id: str, now: datetime) -> Explanation:
+        """The transitions that brought each clock of a ticket where it is at ``now``."""
+        at = to_micros(now, "now")
+        ticket = self._ticket(ticket_id)
+        notes: list[Transition] = []
+        state = replay(self._program, ticket_id, ticket.history, at, _discard, notes.append)
+        rows = tuple(
+            ExplainedTransition(
+                at=from_micros(note.at), subject=note.subject, change=note.change, cause=note.cause
+            )
+            for note in notes
+        )
+        return Explanation(ticket=ticket_id, transitions=rows, clocks=tuple(_measure(state, at)))
+
+    def tickets(self) -> list[str]:
+        return list(self._tickets)
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest instant at which a clock, trigger or warning can change with no new event:
+        call :meth:`advance` then. ``None`` when nothing is pending."""
+        timers = self._timers
+        while timers:
+            when, ticket_id = timers[0]
+            if self._tickets[ticket_id].state.wakeup == when:
+                return from_micros(when)
+            heapq.heappop(timers)
+        return None
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> EngineState:
+        return EngineState(
+            now=None if self._now is None else from_micros(self._now),
+            tickets=[
+                TicketHistory(
+                    ticket=ticket_id,
+                    events=[record.to_event(ticket_id) for record in ticket.history],
+                    fired=sorted(ticket.fired or ()),
+                )
+                for ticket_id, ticket in self._tickets.items()
+            ],
+            rejected=list(self.rejected),
+            stats=self.stats.model_copy(),
+        )
+
+    @classmethod
+    def restore(cls, policies: PolicySet, state: EngineState) -> Engine:
+        """An engine that carries on from a snapshot: no action already returned comes again."""
+        engine = cls(policies)
+        engine._now = None if state.now is None else to_micros(state.now)
+        for saved in state.tickets:
+            ticket = engine._tickets[saved.ticket] = _Ticket(saved.ticket)
+            ticket.history = sorted(Record.of(Event.parse(event)) for event in saved.events)
+            ticket.fired = set(saved.fired) or None
+            until = max(ticket.history[-1].at, engine._now or ticket.history[-1].at)
+            emit = engine._collector(ticket, [])
+            ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
+            engine._schedule(ticket)
+        engine.rejected = list(state.rejected)
+        engine.stats = state.stats.model_copy()
+        return engine
+
+    # -- inside --------------------------------------------------------------------------------
+
+    def _ingest(self, event: Event) -> list[Action]:
+        ticket = self._tickets.get(event.ticket)
+        if ticket is None:
+            ticket = self._tickets[event.ticket] = _Ticket(event.ticket)
+        elif any(record.id == event.id for record in ticket.history):
+            self.stats.duplicates += 1
+            return []
+        self.stats.events += 1
+        record = Record.of(event)
+        until = record.at if self._now is None else max(record.at, self._now)
+        actions: list[Action] = []
+        emit = self._collector(ticket, actions)
+        state, history = ticket.state, ticket.history
+        in_order = not history or (
+            record[:3] > history[-1][:3]
+            and (state.last_step is None or record.at >= state.last_step)
+        )
+        if in_order:
+            history.append(record)
+            state.run_timers(self._program, record.at, emit, None)
+            state.step(self._program, record.at, record, emit)
+            state.run_timers(self._program, until, emit, None)
+        else:
+            self.stats.replays += 1
+            insort(history, record)
+            until = max(until, state.last_step or until)
+            ticket.state = replay(self._program, event.ticket, history, until, emit)
+        self._schedule(ticket)
+        return actions
+
+    def _collector(self, ticket: _Ticket, actions: list[Action]) -> Any:
+        def emit(action: Action) -> None:
+            if ticket.fired is None:
+                ticket.fired = set()
+            elif action.key in ticket.fired:
+                return
+            ticket.fired.add(action.key)
+            self.stats.actions += 1
+            actions.append(action)
+
+        return emit
+
+    def _schedule(self, ticket: _Ticket) -> None:
+        wakeup = ticket.state.wakeup
+        if wakeup is not None:
+            heapq.heappush(self._timers, (wakeup, ticket.state.id))
+
+    def _state_at(self, ticket_id: str, at: int) -> TicketState:
+        """The ticket's state at ``at``: the live one when nothing happens in between, else a
+        replay up to ``at`` (the live state is never moved by a query)."""
+        ticket = self._ticket(ticket_id)
+        state = ticket.state
+        settled = state.last_step is not None and state.last_step <= at
+        if settled and (state.wakeup is None or state.wakeup > at):
+            return state
+        return replay(self._program, ticket_id, ticket.history, at, _discard)
+
+    def _ticket(self, ticket_id: str) -> _Ticket:
+        try:
+            return self._tickets[ticket_id]
+        except KeyError:
+            raise KeyError(f"no events for ticket `{ticket_id}`") from None
+
+    def _reject(self, payload: object, error: EventError) -> None:
+        self.stats.rejected += 1
+        self.rejected.append(
+            Rejected(payload=_jsonable(payload), reason=str(error), problems=error.problems)
+        )
+
+
+def _measure(state: TicketState, at: int) -> list[Clock]:
+    policy = state.policy
+    if policy is None:
+        return []
+    calendar = policy.calendar
+    clocks = []
+    for cycle in state.all_cycles():
+        target = state.target(cycle)
+        if target is None or cycle.started > at:
+            continue
+        clocks.append(cycle.snapshot(state.id, policy.name, calendar, target, at, state.responded))
+    return clocks
+
+
+def _discard(action: Action) -> None:
+    pass
+
+
+def _jsonable(payload: object) -> JsonValue:
+    """The payload as JSON can hold it: rejected events must survive a snapshot."""
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", "replace")
+    if isinstance(payload, str | int | float | bool) or payload is None:
+        return payload
+    if isinstance(payload, Mapping):
+        return {str(key): _jsonable(value) for key, value in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [_jsonable(item) for item in payload]
+    return repr(payload)
+
+
+Explanation.model_rebuild()

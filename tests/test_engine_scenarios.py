@@ -1,0 +1,281 @@
+"""Scenarios a support lead would recognise, each with the deadlines worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from engine_helpers import HOUR, MINUTE, SECOND, Events, utc
+
+from slarules import ClockState, Engine
+
+OFFICE = """
+calendar office {
+    timezone "Europe/Berlin"
+    hours mon-fri 09:00-17:00
+    holiday 2026-03-04 "A holiday on Wednesday"
+}
+"""
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+def clock(engine: Engine, ticket: str, metric: str, now: str, cycle: int = 1):  # noqa: ANN201
+    found = [c for c in engine.clocks(ticket, utc(now)) if c.metric == metric and c.cycle == cycle]
+    assert found, f"no {metric} #{cycle} clock on {ticket}"
+    return found[0]
+
+
+def test_first_response_and_service_make_a_72h_resolution_period(events: Events) -> None:
+    engine = Engine.from_text(
+        'policy "Standard" { applies when true  first_response within 24h  service within 48h }'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z"))
+    first = clock(engine, "T-1", "first_response", "2026-03-02T08:00:00Z")
+    assert first.due_at == utc("2026-03-03T08:00:00Z")
+
+    # Answered on the dot: still in time, and the service clock has the remaining 48 h.
+    engine.ingest(events.agent_reply("T-1", "2026-03-03T08:00:00Z"))
+    first = clock(engine, "T-1", "first_response", "2026-03-03T08:00:00Z")
+    assert first.state is ClockState.MET
+    assert first.breached_at is None
+    service = clock(engine, "T-1", "service", "2026-03-03T08:00:00Z")
+    assert service.due_at == utc("2026-03-05T08:00:00Z")  # 72 h after the ticket came in
+
+
+def test_an_early_first_response_brings_the_service_deadline_forward(events: Events) -> None:
+    engine = Engine.from_text(
+        'policy "Standard" { applies when true  first_response within 24h  service within 48h }'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T18:00:00Z"))
+    service = clock(engine, "T-1", "service", "2026-03-02T18:00:00Z")
+    assert service.due_at == utc("2026-03-04T18:00:00Z")  # 10 h + 48 h
+
+
+def test_pending_pauses_the_clock_and_the_due_time_moves(events: Events) -> None:
+    engine = Engine.from_text(
+        OFFICE
+        + """policy "Standard" {
+            applies when true
+            calendar office
+            resolution within 8h
+            pause while status in ["pending", "hold"]
+        }"""
+    )
+    # Monday 09:00 Berlin (08:00 UTC): 8 business hours run out at Monday's closing, so the
+    # ticket is due when the office opens again, Tuesday 09:00.
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", status="open"))
+    assert clock(engine, "T-1", "resolution", "2026-03-02T08:00:00Z").due_at == utc(
+        "2026-03-03T08:00:00Z"
+    )
+    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="pending"))
+    paused = clock(engine, "T-1", "resolution", "2026-03-02T11:00:00Z")
+    assert paused.state is ClockState.PAUSED
+    assert paused.due_at is None
+    assert paused.elapsed == 2 * HOUR
+    # Two paused hours: due two business hours later, Tuesday 11:00 Berlin.
+    engine.ingest(events.updated("T-1", "2026-03-02T12:00:00Z", status="open"))
+    resumed = clock(engine, "T-1", "resolution", "2026-03-02T12:00:00Z")
+    assert resumed.state is ClockState.RUNNING
+    assert resumed.due_at == utc("2026-03-03T10:00:00Z")  # 4 h left on Monday, 2 h on Tuesday
+
+
+def test_priority_raised_mid_ticket_switches_policy_and_recomputes_the_due_time(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(
+        OFFICE
+        + """
+        policy "Urgent" { applies when priority == "urgent"  calendar always
+                          first_response within 2h }
+        policy "Normal" { applies when true  calendar office  first_response within 8h }
+        """
+    )
+    # Friday 16:00 Berlin: 1 office hour on Friday, 7 on Monday -> Monday 16:00 Berlin.
+    engine.ingest(events.created("T-1", "2026-03-06T15:00:00Z", priority="normal"))
+    normal = clock(engine, "T-1", "first_response", "2026-03-06T15:00:00Z")
+    assert (normal.policy, normal.due_at) == ("Normal", utc("2026-03-09T15:00:00Z"))
+
+    # Raised to urgent half an hour later: the clock keeps its start, the target is 2 h of
+    # round-the-clock time, counted over the whole history.
+    engine.ingest(events.updated("T-1", "2026-03-06T15:30:00Z", priority="urgent"))
+    urgent = clock(engine, "T-1", "first_response", "2026-03-06T15:30:00Z")
+    assert urgent.policy == "Urgent"
+    assert urgent.started_at == utc("2026-03-06T15:00:00Z")
+    assert urgent.elapsed == 30 * MINUTE
+    assert urgent.due_at == utc("2026-03-06T17:00:00Z")
+
+
+def test_overdue_unhandled_node_notifies_then_urges_every_30_minutes_until_handled(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(
+        """
+        policy "Standard" { applies when true  first_response within 1h }
+        trigger "urge the handler" {
+            when overdue and node.unhandled
+            then notify node.assignee, urge node.assignee every 30m
+        }
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", node="L1 triage", assignee="bob"))
+    assert engine.next_wakeup() == utc("2026-03-02T10:00:00Z") + timedelta(microseconds=1)
+    fired = engine.advance(utc("2026-03-02T11:10:00Z"))
+    assert [(a.name, a.args, a.at.strftime("%H:%M")) for a in fired] == [
+        ("notify", ("bob",), "10:00"),
+        ("urge", ("bob",), "10:00"),
+        ("urge", ("bob",), "10:30"),
+        ("urge", ("bob",), "11:00"),
+    ]
+    assert len({a.key for a in fired}) == 4
+    assert fired[0].trigger == "urge the handler"
+    assert fired[0].clock == "first_response"
+    assert "1h over" not in fired[0].reason and "first_response" in fired[0].reason
+
+    # Bob acts on the ticket: the node is handled, the urging stops.
+    engine.ingest(events.updated("T-1", "2026-03-02T11:20:00Z", by="bob", status="open"))
+    assert engine.advance(utc("2026-03-02T15:00:00Z")) == []
+
+
+def test_next_response_cycles_on_each_requester_reply(events: Events) -> None:
+    engine = Engine.from_text('policy "P" { applies when true  next_response within 2h }')
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T10:00:00Z"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T10:30:00Z"))  # still waiting
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T11:00:00Z"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T13:00:00Z"))
+    clocks = [c for c in engine.clocks("T-1", utc("2026-03-02T16:00:00Z"))]
+    assert [(c.cycle, c.state, c.elapsed) for c in clocks] == [
+        (1, ClockState.MET, HOUR),
+        (2, ClockState.BREACHED_RUNNING, 3 * HOUR),
+    ]
+    assert clocks[1].breached_at == utc("2026-03-02T15:00:00Z")
+
+
+CALLS = """
+policy "Phone" { applies when channel == "phone"  answer within 20s }
+trigger "missed the 20 seconds" when answer.breached then notify "supervisor"
+"""
+
+
+def test_calls_against_an_80_20_target(events: Events) -> None:
+    engine = Engine.from_text(CALLS)
+    start = utc("2026-03-02T09:00:00Z")
+    engine.ingest(events.contact("C-1", "offered", start, channel="phone"))
+    engine.ingest(events.contact("C-1", "answered", start + 18 * SECOND))
+    engine.ingest(events.contact("C-2", "offered", start, channel="phone"))
+    engine.ingest(events.contact("C-2", "abandoned", start + 4 * SECOND))
+    engine.ingest(events.contact("C-3", "offered", start, channel="phone"))
+    fired = engine.ingest(events.contact("C-3", "abandoned", start + 40 * SECOND))
+
+    later = utc("2026-03-02T10:00:00Z")
+    answered, quick_abandon, slow_abandon = (
+        engine.clocks(ticket, later)[0] for ticket in ("C-1", "C-2", "C-3")
+    )
+    assert (answered.state, answered.elapsed) == (ClockState.MET, 18 * SECOND)
+    assert (quick_abandon.state, quick_abandon.breached_at) == (ClockState.CANCELLED, None)
+    assert (slow_abandon.state, slow_abandon.elapsed) == (ClockState.CANCELLED, 40 * SECOND)
+    assert slow_abandon.breached_at == start + 20 * SECOND
+    # Only the caller who waited 40 s went past the 20 s, and the alert came at that moment.
+    assert [(a.ticket, a.args, a.at) for a in fired] == [
+        ("C-3", ("supervisor",), start + 20 * SECOND + timedelta(microseconds=1))
+    ]
+    assert engine.advance(later) == []
+
+
+def test_a_holiday_in_the_middle_of_a_resolution_clock(events: Events) -> None:
+    engine = Engine.from_text(
+        OFFICE + 'policy "P" { applies when true  calendar office  resolution within 16h }'
+    )
+    # Tuesday 13:00 Berlin: 4 h on Tuesday, Wednesday is a holiday, 8 h Thursday, 4 h Friday.
+    engine.ingest(events.created("T-1", "2026-03-03T12:00:00Z"))
+    resolution = clock(engine, "T-1", "resolution", "2026-03-05T12:00:00Z")
+    assert resolution.due_at == utc("2026-03-06T12:00:00Z")
+    assert resolution.elapsed == 4 * HOUR + 4 * HOUR  # Tuesday and Thursday; Wednesday is off
+
+
+def test_an_event_that_arrives_an_hour_late(events: Events) -> None:
+    engine = Engine.from_text(
+        """
+        policy "P" { applies when true  first_response within 1h }
+        trigger "late answer" when first_response.overdue then notify "lead"
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    reply = events.agent_reply("T-1", "2026-03-02T09:50:00Z")
+    # The host's clock reaches 10:50 before the reply, written at 09:50, is delivered.
+    fired = engine.advance(utc("2026-03-02T10:50:00Z"))
+    assert [a.args for a in fired] == [("lead",)]
+    assert clock(engine, "T-1", "first_response", "2026-03-02T10:50:00Z").state is (
+        ClockState.BREACHED_RUNNING
+    )
+
+    assert engine.ingest(reply) == []
+    corrected = clock(engine, "T-1", "first_response", "2026-03-02T10:50:00Z")
+    assert (corrected.state, corrected.elapsed) == (ClockState.MET, 50 * MINUTE)
+    assert engine.stats.replays == 1
+    # Replaying again never returns the alert a second time.
+    assert engine.ingest(events.requester_reply("T-1", "2026-03-02T09:55:00Z")) == []
+    assert engine.advance(utc("2026-03-02T12:00:00Z")) == []
+
+
+def test_warnings_before_the_breach(events: Events) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  resolution within 10h warn at 50%, 80% }'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", assignee="bob"))
+    warned = engine.advance(utc("2026-03-02T20:00:00Z"))
+    assert [(a.name, a.trigger, a.at, a.args) for a in warned] == [
+        ("warn", "warn at 50%", utc("2026-03-02T13:00:00Z"), ("bob",)),
+        ("warn", "warn at 80%", utc("2026-03-02T16:00:00Z"), ("bob",)),
+    ]
+
+
+def test_remaining_time_condition_fires_at_the_exact_instant(events: Events) -> None:
+    engine = Engine.from_text(
+        OFFICE
+        + """
+        policy "P" { applies when true  calendar office  resolution within 4h }
+        trigger "one hour left" {
+            when resolution.remaining < 1h
+            then notify assignee "resolution due at {resolution.due_at}"
+        }
+        """
+    )
+    # Monday 16:00 Berlin: 1 h today, 3 h Tuesday from 09:00 -> due Tuesday 12:00 Berlin.
+    engine.ingest(events.created("T-1", "2026-03-02T15:00:00Z", assignee="bob"))
+    fired = engine.advance(utc("2026-03-04T00:00:00Z"))
+    assert len(fired) == 1
+    # Less than 1 h left from the first instant after 11:00 Berlin on Tuesday.
+    assert fired[0].at == utc("2026-03-03T10:00:00Z") + timedelta(microseconds=1)
+    assert fired[0].args == ("bob", "resolution due at 2026-03-03T11:00:00+00:00")
+
+
+def test_node_transfer_starts_the_next_node_clocks(events: Events) -> None:
+    engine = Engine.from_text(
+        """
+        policy "P" {
+            applies when true
+            node "L1 triage" response within 10m, handling within 30m
+            node "L2 review" response within 1h, handling within 4h
+        }
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", node="L1 triage", assignee="al"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T09:05:00Z", by="al"))
+    engine.ingest(
+        events.updated("T-1", "2026-03-02T09:20:00Z", by="al", node="L2 review", assignee="bo")
+    )
+    clocks = {(c.metric, c.node): c for c in engine.clocks("T-1", utc("2026-03-02T10:00:00Z"))}
+    assert clocks["node_response", "L1 triage"].state is ClockState.MET
+    assert clocks["node_handling", "L1 triage"].elapsed == 20 * MINUTE
+    l2 = clocks["node_response", "L2 review"]
+    assert (l2.state, l2.target, l2.due_at) == (
+        ClockState.RUNNING,
+        HOUR,
+        utc("2026-03-02T10:20:00Z"),
+    )
