@@ -18,15 +18,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from slarules.dsl import ast
-from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES
+from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES, TIME_VARYING
 
-__all__ = ["Condition", "ConditionError", "Threshold", "TicketView", "compile_condition"]
+__all__ = ["Condition", "Threshold", "TicketView", "compile_condition"]
 
 _MICROSECOND = timedelta(microseconds=1)
-
-# Clock attributes that change as time passes, with no event.
-TIME_VARYING = frozenset({"elapsed", "remaining", "percent"})
-
 
 class TicketView(Protocol):
     """What a condition reads: the engine's view of one ticket at one instant."""
@@ -41,10 +37,6 @@ class TicketView(Protocol):
 
 
 Evaluate = Callable[[TicketView], Any]
-
-
-class ConditionError(ValueError):
-    """A condition the engine cannot time exactly, such as two running clocks compared."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +111,6 @@ class _Compiler:
             case ast.AnyOf():
                 operands = tuple(self.compile(o) for o in expression.operands)
                 return lambda view: any(o(view) for o in operands)
-            case ast.Call():
-                raise ConditionError(
-                    f"`{expression.function}(…)` is a report over many tickets: use it in a "
-                    "`schedule`, not in a ticket's condition"
-                )
         raise AssertionError(f"unexpected expression {expression!r}")  # pragma: no cover
 
     @staticmethod
@@ -163,12 +150,8 @@ class _Compiler:
     def _note_threshold(self, varying: ast.Expression, fixed: ast.Expression) -> None:
         if not self._is_time_varying(varying):
             return
+        # Validation (SLA308) guarantees that the other side does not run with time.
         assert isinstance(varying, ast.Reference)
-        if self._is_time_varying(fixed):
-            raise ConditionError(
-                "two running clock values compared with each other cannot be timed exactly; "
-                "compare each with a duration or a percent"
-            )
         metric, attribute = varying.path
         self.thresholds.append(Threshold(metric, attribute, self.compile(fixed)))
 

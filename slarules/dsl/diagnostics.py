@@ -53,6 +53,8 @@ CODES: dict[str, str] = {
     "SLA304": "type error in condition",
     "SLA305": "given twice",
     "SLA306": "invalid arguments",
+    "SLA307": "report function in a ticket condition",
+    "SLA308": "clock values compared with each other",
 }
 
 

@@ -66,6 +66,9 @@ CLOCK_ATTRIBUTES: dict[str, Type] = {
     "cycle": Type.NUMBER,
 }
 
+# Clock attributes that change as time passes, with no event: the engine times them exactly.
+TIME_VARYING = frozenset({"elapsed", "remaining", "percent"})
+
 NODE_ATTRIBUTES: dict[str, Type] = {
     **PREDICATES,
     "name": Type.STRING,

@@ -28,6 +28,7 @@ from slarules.dsl.schema import (
     ORDERED,
     PREDICATES,
     TICKET_FIELDS,
+    TIME_VARYING,
     Type,
 )
 from slarules.durations import format_duration
@@ -75,7 +76,7 @@ def validate(declarations: Sequence[ast.Declaration]) -> Validation:
     _check_policy_order(policies, result)
     for declaration in declarations:
         if isinstance(declaration, ast.TriggerDecl):
-            context.condition(declaration.when)
+            context.ticket_condition(declaration.when)
             _check_actions(declaration.actions, context)
         elif isinstance(declaration, ast.ScheduleDecl):
             _check_schedule(declaration, context)
@@ -205,12 +206,12 @@ def _check_metric(metric: ast.MetricDecl, context: _Context) -> None:
         )
     for moment in (metric.start, metric.stop, metric.cancel):
         if isinstance(moment, ast.WhenCondition):
-            context.condition(moment.condition)
+            context.ticket_condition(moment.condition)
         elif isinstance(moment, ast.OnEvents):
             for event in moment.events:
                 _check_event(event, metric, context)
     for pause in metric.pauses:
-        context.condition(pause)
+        context.ticket_condition(pause)
     if (
         not metric.repeat
         and isinstance(metric.start, ast.OnEvents)
@@ -261,9 +262,9 @@ def _check_event(event: ast.EventPattern, metric: ast.MetricDecl, context: _Cont
 def _check_policy(policy: ast.PolicyDecl, calendars: set[str], context: _Context) -> None:
     result = context.result
     if policy.applies is not None:
-        context.condition(policy.applies)
+        context.ticket_condition(policy.applies)
     for pause in policy.pauses:
-        context.condition(pause)
+        context.ticket_condition(pause)
     if policy.calendar is not None and policy.calendar.path[0] not in calendars:
         name = policy.calendar.path[0]
         result.error(
@@ -445,6 +446,37 @@ class _Context:
                 help='compare it with something, like `priority == "urgent"`',
             )
 
+    def ticket_condition(self, expression: ast.Expression) -> None:
+        """A condition about one ticket, which the engine evaluates at events and timers."""
+        self.condition(expression)
+        for node in _walk(expression):
+            if isinstance(node, ast.Call) and node.function in BUILTIN_FUNCTIONS:
+                self.result.error(
+                    "SLA307",
+                    f"`{node.function}(…)` is a report over many tickets, not about one ticket",
+                    node.span,
+                    help="use it in a `schedule`, which evaluates reports on a timetable",
+                )
+            elif isinstance(node, ast.Comparison) and all(
+                self._runs_with_time(side) for side in (node.left, node.right)
+            ):
+                self.result.error(
+                    "SLA308",
+                    "two running clock values compared with each other cannot be timed exactly",
+                    node.span,
+                    help="compare each clock with a duration or a percent, like "
+                    "`resolution.remaining < 1h`",
+                )
+
+    def _runs_with_time(self, expression: ast.Expression) -> bool:
+        """``elapsed``, ``remaining`` and ``percent`` of a clock change with no event."""
+        return (
+            isinstance(expression, ast.Reference)
+            and len(expression.path) == 2
+            and expression.path[0] in self.metrics
+            and expression.path[1] in TIME_VARYING
+        )
+
     def type_of(self, expression: ast.Expression) -> Type:
         literal = _LITERAL_TYPES.get(type(expression))
         if literal is not None:
@@ -602,6 +634,19 @@ class _Context:
 
     def _type_error(self, comparison: ast.Comparison, message: str, found: Type) -> None:
         self.result.error("SLA304", f"{message}, got {found.article}", comparison.span, help=None)
+
+
+def _walk(expression: ast.Expression) -> Iterable[ast.Expression]:
+    yield expression
+    match expression:
+        case ast.Comparison():
+            yield from _walk(expression.left)
+            yield from _walk(expression.right)
+        case ast.Not():
+            yield from _walk(expression.operand)
+        case ast.AllOf() | ast.AnyOf():
+            for operand in expression.operands:
+                yield from _walk(operand)
 
 
 def _count(number: int, noun: str) -> str:

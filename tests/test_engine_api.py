@@ -1,0 +1,157 @@
+"""The engine's API around the clocks: bad events, duplicates, snapshots, explanations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from engine_helpers import HOUR, Events, utc
+
+from slarules import Engine, EngineState, EventError, PolicyValidationError, SlaRulesError
+
+POLICY = """
+policy "P" { applies when true  first_response within 1h  resolution within 4h }
+trigger "late" when first_response.overdue then notify "lead"
+trigger "urge" when resolution.overdue then urge every 30m
+"""
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"at": "2026-03-02T09:00:00"}, "at", "naive timestamp"),
+        ({"type": "ticket.create"}, "type", "did you mean `ticket.created`?"),
+        ({"ticket": None}, "ticket", "string"),
+        ({"fields": {"seats": {1, 2}}}, "fields.seats", "not a JSON value"),
+        ({"fields": {"ratio": float("nan")}}, "fields.ratio", "NaN"),
+        ({"actor": {"role": "robot"}}, "actor.role", "'agent', 'requester' or 'system'"),
+        ({"colour": "red"}, "colour", "custom values go in `fields`"),
+    ],
+)
+def test_a_bad_event_names_its_field_and_is_kept(
+    events: Events, change: dict[str, object], field: str, reason: str
+) -> None:
+    engine = Engine.from_text(POLICY)
+    payload = {**events.created("T-1", "2026-03-02T09:00:00Z"), **change}
+    with pytest.raises(EventError) as caught:
+        engine.ingest(payload)
+    assert caught.value.problems[0][0] == field
+    assert reason in str(caught.value)
+    assert str(caught.value).startswith("event `evt-1` rejected: ")
+    assert [r.problems[0][0] for r in engine.rejected] == [field]
+    assert engine.stats.rejected == 1
+    json.dumps(engine.snapshot().model_dump(mode="json"))  # kept in a form that persists
+
+
+def test_a_missing_ticket_id_is_rejected(events: Events) -> None:
+    payload = events.created("T-1", "2026-03-02T09:00:00Z")
+    del payload["ticket"]
+    with pytest.raises(EventError, match="`ticket`: required"):
+        Engine.from_text(POLICY).ingest(payload)
+
+
+def test_ingest_many_goes_on_past_bad_events_which_can_be_retried(events: Events) -> None:
+    engine = Engine.from_text(POLICY)
+    created = events.created("T-1", "2026-03-02T09:00:00Z")
+    broken = {**events.agent_reply("T-1", "2026-03-02T09:30:00Z"), "type": "ticket.reply"}
+    engine.ingest_many([created, broken])
+    assert engine.tickets() == ["T-1"]
+    assert len(engine.rejected) == 1
+    # The adapter is fixed: the rejected payload is corrected and retried.
+    engine.rejected[0] = engine.rejected[0].model_copy(
+        update={"payload": {**broken, "type": "ticket.replied"}}
+    )
+    assert engine.retry_rejected() == []
+    assert engine.rejected == []
+    first = engine.clocks("T-1", utc("2026-03-02T12:00:00Z"))[0]
+    assert first.metric == "first_response"
+    assert first.elapsed == timedelta(minutes=30)
+
+
+def test_duplicate_event_ids_are_ignored_and_counted(events: Events) -> None:
+    engine = Engine.from_text(POLICY)
+    created = events.created("T-1", "2026-03-02T09:00:00Z")
+    reply = events.agent_reply("T-1", "2026-03-02T09:30:00Z")
+    engine.ingest_many([created, reply, reply, {**created, "at": "2026-03-02T08:00:00Z"}])
+    assert engine.stats.duplicates == 2
+    assert engine.stats.events == 2
+    assert engine.clocks("T-1", utc("2026-03-02T10:00:00Z"))[0].started_at == utc(
+        "2026-03-02T09:00:00Z"
+    )
+
+
+def test_a_snapshot_restores_an_engine_that_never_repeats_an_action(events: Events) -> None:
+    engine = Engine.from_text(POLICY)
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    first = engine.advance(utc("2026-03-02T13:40:00Z"))
+    assert [a.name for a in first] == ["notify", "urge", "urge"]
+
+    saved = engine.snapshot().model_dump_json()
+    restored = Engine.restore(engine.policies, EngineState.model_validate_json(saved))
+    assert restored.clocks("T-1", utc("2026-03-02T13:40:00Z")) == engine.clocks(
+        "T-1", utc("2026-03-02T13:40:00Z")
+    )
+    assert restored.next_wakeup() == engine.next_wakeup()
+    later = restored.advance(utc("2026-03-02T14:10:00Z"))
+    assert [(a.name, a.at) for a in later] == [
+        ("urge", utc("2026-03-02T14:00:00.000001Z")),
+    ]
+    assert {a.key for a in later}.isdisjoint(a.key for a in first)
+
+
+def test_explain_tells_why_a_clock_is_breached(events: Events) -> None:
+    engine = Engine.from_text(
+        POLICY.replace("applies when true", 'applies when true  pause while status == "pending"')
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:20:00Z", status="pending"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="open"))
+    explanation = engine.explain("T-1", utc("2026-03-02T11:00:00Z"))
+    rows = [(r.at.strftime("%H:%M"), r.subject, r.change, r.cause) for r in explanation.transitions]
+    assert ("09:00", "first_response #1", "started", "event evt-1 (ticket.created)") in rows
+    assert ("09:20", "first_response #1", "paused", "event evt-2 (ticket.updated)") in rows
+    assert ("10:00", "first_response #1", "resumed", "event evt-3 (ticket.updated)") in rows
+    assert ("10:40", "trigger `late`", "`first_response.overdue` became true", "time") in rows
+    text = explanation.render()
+    assert "first_response #1: breached_running" in text
+    assert "breached after 2026-03-02T10:40:00+00:00" in text
+
+
+def test_clocks_can_be_read_at_any_instant_without_moving_the_engine(events: Events) -> None:
+    engine = Engine.from_text(POLICY)
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T09:45:00Z"))
+    earlier = engine.clocks("T-1", utc("2026-03-02T09:30:00Z"))
+    assert [(c.metric, c.state.value, c.elapsed) for c in earlier] == [
+        ("first_response", "running", timedelta(minutes=30)),
+        ("resolution", "running", timedelta(minutes=30)),
+    ]
+    assert engine.clocks("T-1", utc("2026-03-02T10:00:00Z"))[0].state.value == "met"
+    progress = engine.clocks("T-1", utc("2026-03-02T14:00:00Z"))[1].progress
+    assert (progress.response, progress.handling, progress.overtime) == (
+        timedelta(minutes=45),
+        4 * HOUR - timedelta(minutes=45),
+        HOUR,
+    )
+
+
+def test_naive_now_and_unknown_tickets_are_clear_errors(events: Events) -> None:
+    engine = Engine.from_text(POLICY)
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    with pytest.raises(SlaRulesError, match="now"):
+        engine.advance(datetime(2026, 3, 2, 10))
+    with pytest.raises(KeyError, match="T-2"):
+        engine.clocks("T-2", utc("2026-03-02T10:00:00Z"))
+
+
+def test_a_condition_that_cannot_be_timed_is_a_policy_error() -> None:
+    with pytest.raises(PolicyValidationError, match="SLA308"):
+        Engine.from_text(
+            POLICY + 'trigger "x" when resolution.remaining < first_response.elapsed then notify'
+        )

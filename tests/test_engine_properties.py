@@ -1,0 +1,167 @@
+"""Properties of the engine over random ticket histories, across a DST change in Berlin.
+
+* Ingesting events one by one in any arrival order, with the host's clock moving in between,
+  ends with the same clocks as a replay of the events sorted by time.
+* No action key is returned twice, and every action of the sorted replay is returned by the
+  out-of-order run too (late events can add actions, never lose them).
+* ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from engine_helpers import Events
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slarules import Action, Engine
+
+POLICIES = """
+calendar office {
+    timezone "Europe/Berlin"
+    hours mon-fri 08:00-12:00, 13:00-18:00
+    hours sat 10:00-14:00
+    holiday 2026-03-31
+}
+policy "Urgent" {
+    applies when priority == "urgent"
+    calendar always
+    first_response within 1h warn at 50%
+    resolution within 8h warn at 75%
+    node "L2" response within 20m, handling within 2h
+    pause while status == "pending"
+}
+policy "Normal" {
+    applies when true
+    calendar office
+    first_response within 4h
+    next_response within 2h
+    service within 20h
+    resolution within 1d warn at 80%
+    node "L1" response within 30m, handling within 3h
+    node "L2" response within 1h, handling within 6h
+    pause while status in ["pending", "hold"]
+}
+trigger "urge" {
+    when overdue and node.unhandled
+    then notify node.assignee, urge node.assignee every 45m
+}
+trigger "soon" when resolution.remaining < 90m and not resolution.paused then notify
+trigger "half" when first_response.percent >= 50% then tag "half-used"
+trigger "escalate" when resolution.breached and priority == "urgent" then escalate "lead"
+"""
+
+START = datetime(2026, 3, 27, 7, 0, tzinfo=UTC)  # the Friday before the clocks go forward
+END = START + timedelta(days=6)
+AGENTS = ["al", "bo", "cy"]
+
+
+@st.composite
+def ticket_history(draw: st.DrawFn, ticket: str) -> list[tuple[int, str, dict[str, Any]]]:
+    """(minutes after START, kind, details) for one ticket, created first."""
+    created = draw(st.integers(0, 3 * 24 * 60))
+    steps: list[tuple[int, str, dict[str, Any]]] = [
+        (
+            created,
+            "created",
+            {
+                "priority": draw(st.sampled_from(["normal", "urgent"])),
+                "status": "open",
+                "node": draw(st.sampled_from(["L1", "L2"])),
+                "assignee": draw(st.sampled_from(AGENTS)),
+            },
+        )
+    ]
+    offsets = draw(st.lists(st.integers(0, 2 * 24 * 60), max_size=7))
+    for offset in sorted(offsets):
+        kind = draw(st.sampled_from(["status", "priority", "node", "agent", "requester"]))
+        details: dict[str, Any] = {}
+        if kind == "status":
+            details["status"] = draw(st.sampled_from(["open", "pending", "hold", "solved"]))
+        elif kind == "priority":
+            details["priority"] = draw(st.sampled_from(["normal", "urgent"]))
+        elif kind == "node":
+            details["node"] = draw(st.sampled_from(["L1", "L2"]))
+            details["assignee"] = draw(st.sampled_from(AGENTS))
+        elif kind == "agent":
+            details["by"] = draw(st.sampled_from(AGENTS))
+            details["public"] = draw(st.booleans())
+        steps.append((created + offset, kind, details))
+    return steps
+
+
+def _events(histories: list[list[tuple[int, str, dict[str, Any]]]]) -> list[dict[str, Any]]:
+    make = Events()
+    events = []
+    for number, history in enumerate(histories):
+        ticket = f"T-{number}"
+        for minutes, kind, details in history:
+            at = START + timedelta(minutes=minutes)
+            if kind == "created":
+                events.append(make.created(ticket, at, **details))
+            elif kind == "agent":
+                events.append(make.agent_reply(ticket, at, by=details["by"], public=details["public"]))
+            elif kind == "requester":
+                events.append(make.requester_reply(ticket, at))
+            else:
+                by = details.pop("by", None)
+                events.append(make.updated(ticket, at, by=by, **details))
+    return events
+
+
+histories = st.lists(
+    st.integers(0, 10**6).flatmap(lambda n: ticket_history(f"T{n}")), min_size=1, max_size=3
+)
+
+
+def _time_order(event: dict[str, Any]) -> tuple[str, int, str]:
+    rank = 0 if event["type"] == "ticket.created" else 2 if "updated" in event["type"] else 3
+    return (event["at"], rank, event["id"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.randoms(use_true_random=False), st.lists(st.integers(0, 6 * 24 * 60)))
+def test_any_arrival_order_ends_like_a_sorted_replay(
+    history: list[Any], random: Any, host_minutes: list[int]
+) -> None:
+    events = _events(history)
+    arrival = list(events)
+    random.shuffle(arrival)
+    host_clock = sorted(START + timedelta(minutes=m) for m in host_minutes)
+
+    incremental = Engine.from_text(POLICIES)
+    returned: list[Action] = []
+    for position, event in enumerate(arrival):
+        returned += incremental.ingest(event)
+        if position < len(host_clock):
+            returned += incremental.advance(host_clock[position])
+    returned += incremental.advance(END)
+
+    replayed = Engine.from_text(POLICIES)
+    in_order = replayed.ingest_many(sorted(events, key=_time_order))
+    in_order += replayed.advance(END)
+
+    for ticket in replayed.tickets():
+        assert incremental.clocks(ticket, END) == replayed.clocks(ticket, END)
+    keys = [action.key for action in returned]
+    assert len(keys) == len(set(keys))
+    assert {action.key for action in in_order} <= set(keys)
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories)
+def test_next_wakeup_is_never_later_than_the_next_action(history: list[Any]) -> None:
+    engine = Engine.from_text(POLICIES)
+    engine.ingest_many(sorted(_events(history), key=_time_order))
+    tick = timedelta(microseconds=1)
+    for _ in range(5000):
+        wakeup = engine.next_wakeup()
+        if wakeup is None or wakeup > END:
+            assert engine.advance(END) == []
+            return
+        assert engine.advance(wakeup - tick) == []
+        for action in engine.advance(wakeup):
+            assert action.at == wakeup
+    raise AssertionError("more than 5000 wake-ups in six days")
