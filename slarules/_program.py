@@ -6,11 +6,19 @@ Compiled once per engine; the per-ticket evaluation in :mod:`slarules._ticket` o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from slarules.calendar import Calendar
-from slarules.conditions import Condition, Evaluate, compile_condition, compile_value
+from slarules.conditions import (
+    Condition,
+    Evaluate,
+    Threshold,
+    compile_condition,
+    compile_value,
+)
 from slarules.dsl import ast
 from slarules.dsl.formatter import format_condition
 from slarules.dsl.schema import NODE_METRICS
@@ -103,30 +111,99 @@ class TriggerProgram:
 
 
 @dataclass(frozen=True)
+class Reaction:
+    """What one signal does to one metric, worked out once per kind of signal."""
+
+    metric: MetricProgram
+    cancels: bool
+    stops: bool
+    starts: bool
+
+
+@dataclass(frozen=True)
 class Program:
     metrics: tuple[MetricProgram, ...]
     policies: tuple[PolicyProgram, ...]
     triggers: tuple[TriggerProgram, ...]
-    # Every condition the engine evaluates, for the timers: thresholds by metric.
-    conditions: tuple[Condition, ...]
+    # The elapsed-time thresholds of every condition, by metric, for the timers.
+    thresholds: dict[str, tuple[Threshold, ...]]
     metric_names: frozenset[str]
+    _reactions: dict[Signal, tuple[Reaction, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def timed_metrics(self) -> tuple[tuple[int, MetricProgram], ...]:
+        """Metrics that start, stop or are cancelled by a condition, with their positions."""
+        return tuple(
+            (index, metric)
+            for index, metric in enumerate(self.metrics)
+            if metric.start.condition
+            or metric.stop.condition
+            or (metric.cancel is not None and metric.cancel.condition)
+        )
+
+    @cached_property
+    def settled_without_events(self) -> bool:
+        """Whether policy selection, pauses and condition moments read fields only, so that a
+        step with no event cannot change them."""
+        conditions = [p.applies for p in self.policies if p.applies is not None]
+        conditions += [pause for p in self.policies for pause in p.pauses]
+        for metric in self.metrics:
+            conditions += metric.pauses
+            for moment in (metric.start, metric.stop, metric.cancel):
+                if moment is not None and moment.condition is not None:
+                    conditions.append(moment.condition)
+        return all(condition.fields_only for condition in conditions)
+
+    def reactions(self, signal: Signal) -> tuple[Reaction, ...]:
+        found = self._reactions.get(signal)
+        if found is None:
+            found = self._reactions[signal] = tuple(
+                reaction
+                for metric in self.metrics
+                if (reaction := _reaction(metric, signal)).cancels
+                or reaction.stops
+                or reaction.starts
+            )
+        return found
 
     def placeholder_reader(self, path: str) -> Evaluate:
         return compile_value(_reference(path), self.metric_names)
 
 
+def _reaction(metric: MetricProgram, signal: Signal) -> Reaction:
+    return Reaction(
+        metric,
+        cancels=metric.cancel is not None and metric.cancel.on(signal),
+        stops=metric.stop.on(signal),
+        starts=metric.start.on(signal),
+    )
+
+
 def compile_program(policies: PolicySet) -> Program:
     names = frozenset(policies.metrics)
     compile_ = _Compiler(names)
-    metrics = tuple(
-        compile_.metric(declaration) for declaration in _dependency_order(policies.metrics)
-    )
     compiled_policies = tuple(
         compile_.policy(declaration, policies.calendars)
         for declaration in policies.policies.values()
     )
     triggers = tuple(compile_.trigger(declaration) for declaration in policies.triggers.values())
-    return Program(metrics, compiled_policies, triggers, tuple(compile_.seen), names)
+    needed = _needed_metrics(policies.metrics, compiled_policies, compile_.seen)
+    metrics = tuple(
+        compile_.metric(declaration)
+        for declaration in _dependency_order(policies.metrics)
+        if declaration.name in needed
+    )
+    thresholds: dict[str, list[Threshold]] = {}
+    for condition in compile_.seen:
+        for threshold in condition.thresholds:
+            thresholds.setdefault(threshold.metric, []).append(threshold)
+    return Program(
+        metrics,
+        compiled_policies,
+        triggers,
+        {metric: tuple(found) for metric, found in thresholds.items()},
+        names,
+    )
 
 
 class _Compiler:
@@ -151,7 +228,8 @@ class _Compiler:
 
     def metric(self, metric: ast.MetricDecl) -> MetricProgram:
         start, stop = self.moment(metric.start), self.moment(metric.stop)
-        assert start is not None and stop is not None  # validation requires both
+        assert start is not None
+        assert stop is not None
         return MetricProgram(
             name=metric.name,
             start=start,
@@ -161,7 +239,7 @@ class _Compiler:
             repeat=metric.repeat,
         )
 
-    def policy(self, policy: ast.PolicyDecl, calendars: dict[str, Calendar]) -> PolicyProgram:
+    def policy(self, policy: ast.PolicyDecl, calendars: Mapping[str, Calendar]) -> PolicyProgram:
         calendar_name = policy.calendar.path[0] if policy.calendar else "always"
         node_targets = {
             (node.node.value, NODE_METRICS[target.metric]): _target(target)
@@ -198,7 +276,7 @@ class _Compiler:
 
 def _target(target: ast.Target) -> TargetProgram:
     return TargetProgram(
-        target.within.value // _MICROSECOND, tuple(warn.value for warn in target.warn_at)
+        target.within.value // _MICROSECOND, tuple(sorted(warn.value for warn in target.warn_at))
     )
 
 
@@ -208,7 +286,29 @@ def warn_amount(target: int, percent: float) -> int:
     return math.ceil(target * percent / 100) - 1
 
 
-def _dependency_order(metrics: dict[str, ast.MetricDecl]) -> list[ast.MetricDecl]:
+def _needed_metrics(
+    metrics: Mapping[str, ast.MetricDecl],
+    policies: tuple[PolicyProgram, ...],
+    conditions: list[Condition],
+) -> set[str]:
+    """The metrics worth running: those with a target or read by a condition, and those they
+    wait for (``start on stop of first_response``). The rest would only cost time and memory."""
+    wanted = {metric for policy in policies for metric in policy.targets}
+    wanted |= {metric for policy in policies for _, metric in policy.node_targets}
+    wanted |= {metric for condition in conditions for metric in condition.metrics} - {"*"}
+    needed: set[str] = set()
+    while wanted:
+        name = wanted.pop()
+        if name in needed or name not in metrics:
+            continue
+        needed.add(name)
+        for moment in (metrics[name].start, metrics[name].stop, metrics[name].cancel):
+            if isinstance(moment, ast.OnEvents):
+                wanted |= {event.metric for event in moment.events if event.metric}
+    return needed
+
+
+def _dependency_order(metrics: Mapping[str, ast.MetricDecl]) -> list[ast.MetricDecl]:
     """Metrics that wait for another's start or stop come after it, so one step settles them."""
     ordered: list[ast.MetricDecl] = []
     placed: set[str] = set()
@@ -219,7 +319,7 @@ def _dependency_order(metrics: dict[str, ast.MetricDecl]) -> list[ast.MetricDecl
         for moment in (metric.start, metric.stop, metric.cancel):
             if isinstance(moment, ast.OnEvents):
                 for event in moment.events:
-                    if event.metric in metrics:
+                    if event.metric is not None and event.metric in metrics:
                         place(metrics[event.metric], visiting | {metric.name})
         placed.add(metric.name)
         ordered.append(metric)

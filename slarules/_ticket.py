@@ -16,6 +16,7 @@ from slarules._program import (
     MetricProgram,
     PolicyProgram,
     Program,
+    Reaction,
     Signal,
     TriggerProgram,
     warn_amount,
@@ -131,7 +132,9 @@ class TicketState:
         self.node_visits = 0
         self.edges = 0  # bit i: trigger i's condition held at the last step
         self.start_held = 0  # bit i: metric i's start condition held at the last step
-        self.fired_cycles: set[tuple[int, str]] | None = None
+        # Per trigger, the last cycle it fired in: cycles only move forward, so this is enough
+        # to fire once per cycle.
+        self.fired_cycles: dict[int, str] | None = None
         self.repeats: dict[tuple[int, int], tuple[int, int, str]] | None = None
         self.last_step: int | None = None
         self.wakeup: int | None = None
@@ -214,7 +217,11 @@ class _Step:
         self.emit = emit
         self.note = note
         self.cause = f"event {record.id} ({record.type})" if record else "time"
+        # A step with no event cannot change what reads fields only (see Program).
+        self.quiet = record is None and program.settled_without_events
         self.elapsed_cache: dict[int, int] = {}
+        self._targets: dict[str, tuple[Cycle, int | None]] | None = None
+        self._targeted: list[tuple[Cycle, int]] | None = None
         self.view = _View(self)
 
     # -- events ----------------------------------------------------------------------------
@@ -275,6 +282,8 @@ class _Step:
     # -- policy ------------------------------------------------------------------------------
 
     def select_policy(self) -> None:
+        if self.quiet:
+            return
         ticket = self.ticket
         chosen = next(
             (
@@ -288,6 +297,7 @@ class _Step:
             previous = ticket.policy
             ticket.policy = chosen
             self.elapsed_cache.clear()
+            self._targets = self._targeted = None
             self._note(
                 "policy",
                 f"`{chosen.name if chosen else 'none'}` replaces "
@@ -297,8 +307,11 @@ class _Step:
     # -- clocks ------------------------------------------------------------------------------
 
     def move_clocks(self, signals: list[Signal]) -> None:
-        self._drain(signals)
-        for index, metric in enumerate(self.program.metrics):
+        if signals:
+            self._drain(signals)
+        if self.quiet:
+            return
+        for index, metric in self.program.timed_metrics:
             self._drain(self._on_conditions(index, metric))
         self._settle_pauses()
 
@@ -307,22 +320,22 @@ class _Step:
         queue = list(signals)
         while queue:
             signal = queue.pop(0)
-            for metric in self.program.metrics:
-                queue += self._on_signal(metric, signal)
+            for reaction in self.program.reactions(signal):
+                queue += self._react(reaction)
 
-    def _on_signal(self, metric: MetricProgram, signal: Signal) -> list[Signal]:
+    def _react(self, reaction: Reaction) -> list[Signal]:
+        metric = reaction.metric
         produced: list[Signal] = []
         cycle = self.ticket.current(metric.name)
         if cycle is not None and cycle.active:
-            if metric.cancel is not None and metric.cancel.on(signal):
+            if reaction.cancels:
                 produced += self._stop(cycle, cancelled=True)
-            elif metric.stop.on(signal):
+            elif reaction.stops:
                 produced += self._stop(cycle, cancelled=False)
             else:
                 return produced
-        if metric.start.on(signal) and (cycle is None or metric.repeat):
-            if cycle is None or not cycle.active:
-                produced += self._start(metric)
+        if reaction.starts and (cycle is None or metric.repeat):
+            produced += self._start(metric)
         return produced
 
     def _on_conditions(self, index: int, metric: MetricProgram) -> list[Signal]:
@@ -358,7 +371,7 @@ class _Step:
         cycle = Cycle(metric.name, len(cycles) + 1, self.at, node)
         cycles.append(cycle)
         ticket.cycle_count += 1
-        self.elapsed_cache.pop(id(cycle), None)
+        self._targets = self._targeted = None
         self._note(_subject(cycle), "started")
         return [("metric", "start", metric.name)]
 
@@ -398,16 +411,21 @@ class _Step:
             value = self.elapsed_cache[key] = cycle.elapsed(self.ticket.calendar(), self.at)
         return value
 
-    def targeted(self) -> Iterator[tuple[Cycle, int]]:
+    def targets(self) -> dict[str, tuple[Cycle, int | None]]:
+        """The current cycle of each metric, with its target in the policy (if any)."""
+        if self._targets is None:
+            ticket = self.ticket
+            self._targets = {
+                metric: (cycles[-1], ticket.target(cycles[-1]))
+                for metric, cycles in ticket.cycles.items()
+            }
+        return self._targets
+
+    def targeted(self) -> list[tuple[Cycle, int]]:
         """The current cycle of each metric that the policy gives a target."""
-        ticket = self.ticket
-        if ticket.policy is None:
-            return
-        for cycles in ticket.cycles.values():
-            cycle = cycles[-1]
-            target = ticket.target(cycle)
-            if target is not None:
-                yield cycle, target
+        if self._targeted is None:
+            self._targeted = [(c, t) for c, t in self.targets().values() if t is not None]
+        return self._targeted
 
     # -- triggers ----------------------------------------------------------------------------
 
@@ -431,10 +449,10 @@ class _Step:
         ticket = self.ticket
         cycle = self._trigger_cycle(trigger)
         if ticket.fired_cycles is None:
-            ticket.fired_cycles = set()
-        elif (index, cycle) in ticket.fired_cycles:
+            ticket.fired_cycles = {}
+        elif ticket.fired_cycles.get(index) == cycle:
             return  # once per cycle: the condition fell and rose again within it
-        ticket.fired_cycles.add((index, cycle))
+        ticket.fired_cycles[index] = cycle
         self._note(f"trigger `{trigger.name}`", f"`{trigger.text}` became true")
         for position, action in enumerate(trigger.actions):
             self._emit_action(trigger, position, cycle, 0)
@@ -551,12 +569,9 @@ class _Step:
             for warn in found.warn_at:
                 if self.elapsed(cycle) <= warn_amount(target, warn):
                     continue
-                if ticket.fired_cycles is None:
-                    ticket.fired_cycles = set()
-                mark = (-1, f"{cycle.metric}:{cycle.number}:{warn:g}")
-                if mark in ticket.fired_cycles:
+                if warn <= cycle.warned:
                     continue
-                ticket.fired_cycles.add(mark)
+                cycle.warned = warn
                 self._note(_subject(cycle), f"{warn:g}% used")
                 self.emit(
                     Action(
@@ -603,14 +618,11 @@ class _Step:
         if found is not None:
             for warn in found.warn_at:
                 yield warn_amount(target, warn)
-        for condition in self.program.conditions:
-            for threshold in condition.thresholds:
-                if threshold.metric != cycle.metric:
-                    continue
-                value = threshold.value(self.view)
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    continue
-                yield from _elapsed_amounts(threshold.attribute, value, target)
+        for threshold in self.program.thresholds.get(cycle.metric, ()):
+            value = threshold.value(self.view)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            yield from _elapsed_amounts(threshold.attribute, value, target)
 
     def _note(self, subject: str, change: str) -> None:
         if self.note is not None:
@@ -687,11 +699,10 @@ class _View:
 
     def clock(self, metric: str, attribute: str) -> Any:
         step = self.step
-        cycle = step.ticket.current(metric)
-        if cycle is None:
+        found = step.targets().get(metric)
+        if found is None:
             return False if attribute in _BOOLEAN else None
-        target = step.ticket.target(cycle)
-        return _clock_attribute(step, cycle, target, attribute)
+        return _clock_attribute(step, found[0], found[1], attribute)
 
     def node(self, attribute: str) -> Any:
         step, ticket = self.step, self.step.ticket
@@ -714,7 +725,7 @@ class _View:
         return _predicate(step, clocks, attribute)
 
     def predicate(self, name: str) -> bool:
-        return _predicate(self.step, list(self.step.targeted()), name)
+        return _predicate(self.step, self.step.targeted(), name)
 
 
 _BOOLEAN = frozenset({"overdue", "breached", "paused", "met", "running"})

@@ -84,6 +84,7 @@ class Cycle:
         "running_since",
         "started",
         "stopped",
+        "warned",
     )
 
     def __init__(self, metric: str, number: int, started: int, node: str | None) -> None:
@@ -91,7 +92,10 @@ class Cycle:
         self.number = number
         self.node = node
         self.started = started
-        self.intervals: list[int] = []  # closed running intervals, flat: start, end, start, end…
+        # Closed running intervals, flat: start, end, start, end… A tuple, because most cycles
+        # never pause and the empty tuple costs nothing.
+        self.intervals: tuple[int, ...] = ()
+        self.warned = 0.0  # the highest warning percent already given
         self.running_since: int | None = started
         self.stopped: int | None = None
         self.cancelled = False
@@ -202,14 +206,6 @@ class Cycle:
         if self.running_since is None:
             return ClockState.PAUSED
         return ClockState.BREACHED_RUNNING if breached else ClockState.RUNNING
-
-    def copy(self) -> Cycle:
-        twin = Cycle(self.metric, self.number, self.started, self.node)
-        twin.intervals = list(self.intervals)
-        twin.running_since = self.running_since
-        twin.stopped = self.stopped
-        twin.cancelled = self.cancelled
-        return twin
 
 
 def percent(elapsed: int, target: int) -> float:

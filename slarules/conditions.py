@@ -24,10 +24,12 @@ __all__ = ["Condition", "Threshold", "TicketView", "compile_condition"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
+
 class TicketView(Protocol):
     """What a condition reads: the engine's view of one ticket at one instant."""
 
-    fields: Mapping[str, Any]
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
 
     def clock(self, metric: str, attribute: str) -> Any: ...
 
@@ -58,6 +60,11 @@ class Condition:
 
     def __call__(self, view: TicketView) -> bool:
         return bool(self.evaluate(view))
+
+    @property
+    def fields_only(self) -> bool:
+        """Whether it reads ticket fields only, so it cannot change without an event."""
+        return not self.metrics and not self.node
 
 
 def compile_condition(expression: ast.Expression, metrics: frozenset[str]) -> Condition:

@@ -8,7 +8,9 @@ returned again. ``now`` always comes from the caller.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+from array import array
 from bisect import insort
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -53,7 +55,7 @@ class EngineStats(BaseModel):
 class TicketHistory(BaseModel):
     ticket: str
     events: list[dict[str, JsonValue]]
-    fired: list[str]
+    fired: list[int]  # fingerprints of the keys of the actions already returned
 
 
 class EngineState(BaseModel):
@@ -100,13 +102,17 @@ class ExplainedTransition(BaseModel):
 
 
 class _Ticket:
-    """A ticket's history, the keys of the actions already returned, and its derived state."""
+    """A ticket's history, the actions already returned, and its derived state.
+
+    Returned actions are remembered by a 64-bit fingerprint of their key rather than the key: a
+    ticket returns a handful of actions, so a collision is out of reach, and an open ticket
+    stays small."""
 
     __slots__ = ("fired", "history", "state")
 
     def __init__(self, ticket: str) -> None:
         self.history: list[Record] = []
-        self.fired: set[str] | None = None
+        self.fired: array[int] | None = None  # unboxed: 8 bytes an action
         self.state = TicketState(ticket)
 
 
@@ -175,9 +181,8 @@ class Engine:
         until = to_micros(now, "now")
         self._now = until if self._now is None else max(self._now, until)
         actions: list[Action] = []
-        timers = self._timers
-        while timers and timers[0][0] <= until:
-            when, ticket_id = heapq.heappop(timers)
+        while self._timers and self._timers[0][0] <= until:
+            when, ticket_id = heapq.heappop(self._timers)
             ticket = self._tickets[ticket_id]
             if ticket.state.wakeup != when:
                 continue  # superseded by a later step of that ticket
@@ -247,7 +252,7 @@ class Engine:
         for saved in state.tickets:
             ticket = engine._tickets[saved.ticket] = _Ticket(saved.ticket)
             ticket.history = sorted(Record.of(Event.parse(event)) for event in saved.events)
-            ticket.fired = set(saved.fired) or None
+            ticket.fired = array("Q", saved.fired) if saved.fired else None
             until = max(ticket.history[-1].at, engine._now or ticket.history[-1].at)
             emit = engine._collector(ticket, [])
             ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
@@ -271,6 +276,7 @@ class Engine:
         actions: list[Action] = []
         emit = self._collector(ticket, actions)
         state, history = ticket.state, ticket.history
+        before = state.wakeup
         in_order = not history or (
             record[:3] > history[-1][:3]
             and (state.last_step is None or record.at >= state.last_step)
@@ -285,25 +291,37 @@ class Engine:
             insort(history, record)
             until = max(until, state.last_step or until)
             ticket.state = replay(self._program, event.ticket, history, until, emit)
-        self._schedule(ticket)
+        self._schedule(ticket, before)
         return actions
 
     def _collector(self, ticket: _Ticket, actions: list[Action]) -> Any:
         def emit(action: Action) -> None:
+            fingerprint = _fingerprint(action.key)
             if ticket.fired is None:
-                ticket.fired = set()
-            elif action.key in ticket.fired:
+                ticket.fired = array("Q")
+            elif fingerprint in ticket.fired:
                 return
-            ticket.fired.add(action.key)
+            ticket.fired.append(fingerprint)
             self.stats.actions += 1
             actions.append(action)
 
         return emit
 
-    def _schedule(self, ticket: _Ticket) -> None:
+    def _schedule(self, ticket: _Ticket, before: int | None = None) -> None:
+        """Queue the ticket's next wake-up, unless it is queued already (``before``)."""
         wakeup = ticket.state.wakeup
-        if wakeup is not None:
-            heapq.heappush(self._timers, (wakeup, ticket.state.id))
+        if wakeup is None or wakeup == before:
+            return
+        timers = self._timers
+        heapq.heappush(timers, (wakeup, ticket.state.id))
+        if len(timers) > 2 * len(self._tickets) + 1024:
+            # Superseded wake-ups are skipped when popped; drop them before they pile up.
+            self._timers = [
+                (when, ticket_id)
+                for when, ticket_id in timers
+                if self._tickets[ticket_id].state.wakeup == when
+            ]
+            heapq.heapify(self._timers)
 
     def _state_at(self, ticket_id: str, at: int) -> TicketState:
         """The ticket's state at ``at``: the live one when nothing happens in between, else a
@@ -340,6 +358,10 @@ def _measure(state: TicketState, at: int) -> list[Clock]:
             continue
         clocks.append(cycle.snapshot(state.id, policy.name, calendar, target, at, state.responded))
     return clocks
+
+
+def _fingerprint(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest())
 
 
 def _discard(action: Action) -> None:

@@ -69,7 +69,7 @@ class PolicyValidationError(PolicyError):
 class EventError(SlaRulesError, ValueError):
     """An event cannot be ingested: a missing or invalid field, a naive timestamp, an unknown type.
 
-    :attr:`problems` lists ``(field, reason)`` pairs, the field a dotted path such as ``actor.role``;
+    :attr:`problems` lists ``(field, reason)`` pairs, the field a dotted path (``actor.role``);
     :attr:`payload` is the event as received, so that it can be kept and retried.
     """
 

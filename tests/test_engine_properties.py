@@ -102,7 +102,9 @@ def _events(histories: list[list[tuple[int, str, dict[str, Any]]]]) -> list[dict
             if kind == "created":
                 events.append(make.created(ticket, at, **details))
             elif kind == "agent":
-                events.append(make.agent_reply(ticket, at, by=details["by"], public=details["public"]))
+                events.append(
+                    make.agent_reply(ticket, at, by=details["by"], public=details["public"])
+                )
             elif kind == "requester":
                 events.append(make.requester_reply(ticket, at))
             else:
