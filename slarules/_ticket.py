@@ -546,8 +546,10 @@ class _Step:
         elapsed = self.elapsed(cycle)
         remaining = target - elapsed
         used = f"{percent(elapsed, target):g}% of {format_duration(target * MICROSECOND)} used"
-        if remaining < 0:
+        if remaining <= -_SECOND:
             return f"{name} {format_duration(-remaining * MICROSECOND)} over target, {used}"
+        if remaining < 0:
+            return f"{name} just went past its target, {used}"
         return f"{name} {format_duration(remaining * MICROSECOND)} left, {used}"
 
     def _argument(self, argument: Any) -> str | None:
@@ -630,6 +632,7 @@ class _Step:
 
 
 _NODE_METRICS = frozenset({"node_response", "node_handling"})
+_SECOND = 1_000_000
 
 
 def _elapsed_amounts(attribute: str, value: float, target: int) -> Iterator[int]:
