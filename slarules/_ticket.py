@@ -219,6 +219,9 @@ class _Step:
         self.cause = f"event {record.id} ({record.type})" if record else "time"
         # A step with no event cannot change what reads fields only (see Program).
         self.quiet = record is None and program.settled_without_events
+        self.fields_changed = record is not None and (
+            record.fields is not None or ticket.last_step is None
+        )
         self.elapsed_cache: dict[int, int] = {}
         self._targets: dict[str, tuple[Cycle, int | None]] | None = None
         self._targeted: list[tuple[Cycle, int]] | None = None
@@ -282,14 +285,14 @@ class _Step:
     # -- policy ------------------------------------------------------------------------------
 
     def select_policy(self) -> None:
-        if self.quiet:
+        if self.quiet or (self.program.settled_without_events and not self.fields_changed):
             return
         ticket = self.ticket
         chosen = next(
             (
                 policy
                 for policy in self.program.policies
-                if policy.applies is None or policy.applies(self.view)
+                if policy.applies is None or policy.applies.evaluate(self.view)
             ),
             None,
         )
@@ -346,14 +349,14 @@ class _Step:
             if (
                 metric.cancel is not None
                 and metric.cancel.condition
-                and metric.cancel.condition(view)
+                and metric.cancel.condition.evaluate(view)
             ):
                 produced += self._stop(cycle, cancelled=True)
-            elif metric.stop.condition is not None and metric.stop.condition(view):
+            elif metric.stop.condition is not None and metric.stop.condition.evaluate(view):
                 produced += self._stop(cycle, cancelled=False)
         condition = metric.start.condition
         if condition is not None:
-            held = condition(view)
+            held = condition.evaluate(view)
             was_held = bool(ticket.start_held >> index & 1)
             ticket.start_held = (
                 ticket.start_held | 1 << index if held else ticket.start_held & ~(1 << index)
@@ -384,14 +387,14 @@ class _Step:
     def _settle_pauses(self) -> None:
         ticket = self.ticket
         policy_pause = bool(ticket.policy) and any(
-            pause(self.view)
+            pause.evaluate(self.view)
             for pause in ticket.policy.pauses  # type: ignore[union-attr]
         )
         for metric in self.program.metrics:
             cycle = ticket.current(metric.name)
             if cycle is None or not cycle.active:
                 continue
-            paused = policy_pause or any(pause(self.view) for pause in metric.pauses)
+            paused = policy_pause or any(pause.evaluate(self.view) for pause in metric.pauses)
             if paused and cycle.running_since is not None:
                 cycle.pause(self.at)
                 self._note(_subject(cycle), "paused")
@@ -432,7 +435,7 @@ class _Step:
     def fire_triggers(self) -> None:
         ticket = self.ticket
         for index, trigger in enumerate(self.program.triggers):
-            held = trigger.condition(self.view)
+            held = trigger.condition.evaluate(self.view)
             was_held = bool(ticket.edges >> index & 1)
             if held and not was_held:
                 ticket.edges |= 1 << index

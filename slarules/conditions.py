@@ -11,6 +11,7 @@ without an event (its timers).
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -113,11 +114,9 @@ class _Compiler:
                 operand = self.compile(expression.operand)
                 return lambda view: not operand(view)
             case ast.AllOf():
-                operands = tuple(self.compile(o) for o in expression.operands)
-                return lambda view: all(o(view) for o in operands)
+                return functools.reduce(_both, [self.compile(o) for o in expression.operands])
             case ast.AnyOf():
-                operands = tuple(self.compile(o) for o in expression.operands)
-                return lambda view: any(o(view) for o in operands)
+                return functools.reduce(_either, [self.compile(o) for o in expression.operands])
         raise AssertionError(f"unexpected expression {expression!r}")  # pragma: no cover
 
     @staticmethod
@@ -143,15 +142,20 @@ class _Compiler:
             return lambda view: view.predicate(head)
         keys = tuple(rest) if head == "fields" else (head, *rest)
         if len(keys) == 1:
-            return lambda view: view.fields.get(head)
+            key = keys[0]
+            return lambda view: view.fields.get(key)
         return lambda view: _dig(view.fields, keys)
 
     def _comparison(self, comparison: ast.Comparison) -> Evaluate:
         left, right = comparison.left, comparison.right
         self._note_threshold(left, right)
         self._note_threshold(right, left)
-        compare = _OPERATORS[comparison.operator]
         left_value, right_value = self.compile(left), self.compile(right)
+        if isinstance(right, _LITERALS):
+            fast = _against_literal(comparison.operator, left_value, right_value(None))  # type: ignore[arg-type]
+            if fast is not None:
+                return fast
+        compare = _OPERATORS[comparison.operator]
         return lambda view: compare(left_value(view), right_value(view))
 
     def _note_threshold(self, varying: ast.Expression, fixed: ast.Expression) -> None:
@@ -173,6 +177,41 @@ class _Compiler:
 
 def _constant(value: Any) -> Evaluate:
     return lambda view: value
+
+
+# Conditions run at every step of every ticket, so the common shapes get closures of their own
+# rather than the general ones: two operands joined directly, a value against a literal.
+
+
+def _both(first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda view: first(view) and second(view)
+
+
+def _either(first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda view: first(view) or second(view)
+
+
+_LITERALS = (
+    ast.StringLiteral,
+    ast.NumberLiteral,
+    ast.DurationLiteral,
+    ast.PercentLiteral,
+    ast.ListLiteral,
+)
+
+
+def _against_literal(operator_: str, value: Evaluate, literal: Any) -> Evaluate | None:
+    """``value <op> literal`` with the same meaning as :data:`_OPERATORS`, or ``None``."""
+    if operator_ == "==":
+        return lambda view: value(view) == literal
+    if operator_ == "!=":
+        return lambda view: value(view) != literal
+    if operator_ in ("in", "not-in") and isinstance(literal, list):
+        items = tuple(literal)
+        if operator_ == "in":
+            return lambda view: value(view) in items
+        return lambda view: value(view) not in items
+    return None
 
 
 def _dig(fields: Mapping[str, Any], keys: tuple[str, ...]) -> Any:

@@ -1,0 +1,94 @@
+"""Compiled conditions: what they read, how missing values compare, and that the fast paths for
+literals mean exactly what the general operators mean."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slarules import parse_policies
+from slarules.conditions import _OPERATORS, _against_literal, compile_condition
+from slarules.dsl import ast
+
+
+class FieldsOnly:
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self.fields = fields
+
+    def clock(self, metric: str, attribute: str) -> Any:
+        raise AssertionError("a field condition read a clock")
+
+    def node(self, attribute: str) -> Any:
+        raise AssertionError("a field condition read the node")
+
+    def predicate(self, name: str) -> bool:
+        raise AssertionError("a field condition read a predicate")
+
+
+def condition_of(text: str) -> ast.Expression:
+    policies = parse_policies(f'trigger "t" when {text} then notify')
+    return policies.triggers["t"].when
+
+
+@pytest.mark.parametrize(
+    ("text", "fields", "expected"),
+    [
+        ('priority == "urgent"', {"priority": "urgent"}, True),
+        ('priority == "urgent"', {}, False),
+        ('priority != "urgent"', {}, True),  # a missing value differs from every literal
+        ("custom.seats > 100", {"custom": {"seats": 500}}, True),
+        ("custom.seats > 100", {"custom": {"seats": "500"}}, False),  # no order across types
+        ("custom.seats > 100", {"custom": None}, False),
+        ("fields.region == 'x'".replace("'", '"'), {"region": "x"}, True),
+        ('"vip" in tags', {"tags": ["vip", "b"]}, True),
+        ('"vip" in tags', {"tags": None}, False),
+        ('status not-in ["solved", "closed"]', {}, True),
+        ('subject contains "refund"', {"subject": "Refund please"}, False),
+        ('subject contains "refund"', {"subject": "a refund please"}, True),
+        ('priority == "urgent" and not ("spam" in tags)', {"priority": "urgent", "tags": []}, True),
+        ('priority == "low" or channel == "phone" or group == "x"', {"channel": "phone"}, True),
+    ],
+)
+def test_field_conditions(text: str, fields: dict[str, Any], expected: bool) -> None:
+    condition = compile_condition(condition_of(text), frozenset())
+    assert condition.fields_only
+    assert condition(FieldsOnly(fields)) is expected
+
+
+def test_what_a_condition_reads() -> None:
+    policies = parse_policies('trigger "t" when overdue and node.unhandled then notify')
+    read = compile_condition(policies.triggers["t"].when, frozenset(policies.metrics))
+    assert (read.metrics, read.node, read.fields_only) == (frozenset({"*"}), True, False)
+    timed = compile_condition(
+        condition_of("resolution.remaining < 1h"), frozenset(policies.metrics)
+    )
+    assert [(t.metric, t.attribute, t.value(None)) for t in timed.thresholds] == [  # type: ignore[arg-type]
+        ("resolution", "remaining", 3_600_000_000)
+    ]
+
+
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-3, 3, allow_nan=False),
+    st.sampled_from(["a", "b", ""]),
+    st.lists(st.sampled_from(["a", "b", 1]), max_size=3),
+)
+literals = st.one_of(
+    st.integers(-3, 3),
+    st.floats(-3, 3, allow_nan=False),
+    st.sampled_from(["a", "b", ""]),
+    st.lists(st.one_of(st.sampled_from(["a", "b"]), st.integers(-1, 1)), max_size=3),
+)
+
+
+@given(st.sampled_from(sorted(_OPERATORS)), values, literals)
+def test_fast_paths_mean_what_the_operators_mean(operator: str, value: Any, literal: Any) -> None:
+    fast = _against_literal(operator, lambda view: value, literal)
+    if fast is not None:
+        assert fast(None) == _OPERATORS[operator](value, literal)  # type: ignore[arg-type]
