@@ -103,13 +103,13 @@ class TicketState:
     """Everything derived from one ticket's history; rebuilt from it at will."""
 
     __slots__ = (
-        "cycle_count",
         "cycles",
         "edges",
         "fields",
         "fired_cycles",
         "id",
         "last_step",
+        "latest",
         "node_entered",
         "node_handled",
         "node_visits",
@@ -124,8 +124,8 @@ class TicketState:
         self.id = ticket
         self.fields: dict[str, Any] = {}
         self.policy: PolicyProgram | None = None
-        self.cycles: dict[str, list[Cycle]] = {}
-        self.cycle_count = 0
+        self.cycles: list[Cycle] = []  # every cycle, in start order
+        self.latest: dict[str, Cycle] = {}  # the current cycle of each metric
         self.responded: int | None = None
         self.node_entered: int | None = None
         self.node_handled = False
@@ -167,12 +167,7 @@ class TicketState:
     # -- reading -------------------------------------------------------------------------------
 
     def current(self, metric: str) -> Cycle | None:
-        cycles = self.cycles.get(metric)
-        return cycles[-1] if cycles else None
-
-    def all_cycles(self) -> Iterator[Cycle]:
-        for cycles in self.cycles.values():
-            yield from cycles
+        return self.latest.get(metric)
 
     @property
     def node(self) -> str | None:
@@ -369,11 +364,11 @@ class _Step:
 
     def _start(self, metric: MetricProgram) -> list[Signal]:
         ticket = self.ticket
-        cycles = ticket.cycles.setdefault(metric.name, [])
+        previous = ticket.latest.get(metric.name)
         node = ticket.node if metric.name in _NODE_METRICS else None
-        cycle = Cycle(metric.name, len(cycles) + 1, self.at, node)
-        cycles.append(cycle)
-        ticket.cycle_count += 1
+        number = 1 if previous is None else previous.number + 1
+        cycle = ticket.latest[metric.name] = Cycle(metric.name, number, self.at, node)
+        ticket.cycles.append(cycle)
         self._targets = self._targeted = None
         self._note(_subject(cycle), "started")
         return [("metric", "start", metric.name)]
@@ -395,10 +390,10 @@ class _Step:
             if cycle is None or not cycle.active:
                 continue
             paused = policy_pause or any(pause.evaluate(self.view) for pause in metric.pauses)
-            if paused and cycle.running_since is not None:
+            if paused and cycle.running:
                 cycle.pause(self.at)
                 self._note(_subject(cycle), "paused")
-            elif not paused and cycle.running_since is None:
+            elif not paused and cycle.paused:
                 cycle.resume(self.at)
                 self._note(_subject(cycle), "resumed")
             else:
@@ -419,8 +414,7 @@ class _Step:
         if self._targets is None:
             ticket = self.ticket
             self._targets = {
-                metric: (cycles[-1], ticket.target(cycles[-1]))
-                for metric, cycles in ticket.cycles.items()
+                metric: (cycle, ticket.target(cycle)) for metric, cycle in ticket.latest.items()
             }
         return self._targets
 
@@ -487,7 +481,7 @@ class _Step:
         parts = []
         for metric in sorted(trigger.condition.metrics):
             if metric == "*":
-                parts.append(f"clocks:{ticket.cycle_count}")
+                parts.append(f"clocks:{len(ticket.cycles)}")
             else:
                 cycle = ticket.current(metric)
                 parts.append(f"{metric}:{cycle.number if cycle else 0}")
@@ -603,7 +597,7 @@ class _Step:
             candidates += (due for due, _, _ in repeats.values())
         calendar = self.ticket.calendar()
         for cycle, target in self.targeted():
-            if cycle.running_since is None:
+            if not cycle.running:
                 continue
             elapsed = self.elapsed(cycle)
             amounts = [a for a in self._amounts(cycle, target) if a >= elapsed]
@@ -751,9 +745,9 @@ def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: s
     if attribute == "started_at":
         return cycle.started
     if attribute == "running":
-        return cycle.running_since is not None
+        return cycle.running
     if attribute == "paused":
-        return cycle.active and cycle.running_since is None
+        return cycle.paused
     if target is None:
         return False if attribute in _BOOLEAN else None
     elapsed = step.elapsed(cycle)
@@ -775,11 +769,7 @@ def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: s
         return cycle.state(elapsed > target).value
     calendar = step.ticket.calendar()
     if attribute == "due_at":
-        return (
-            None
-            if cycle.active and cycle.running_since is None
-            else cycle.crossing(calendar, target)
-        )
+        return None if cycle.paused else cycle.crossing(calendar, target)
     if attribute == "breached_at":
         return cycle.crossing(calendar, target) if elapsed > target else None
     raise AssertionError(f"unknown clock attribute {attribute}")  # pragma: no cover

@@ -73,7 +73,12 @@ class Clock(BaseModel):
 
 
 class Cycle:
-    """The mutable record of one clock cycle, owned by the engine's ticket state."""
+    """The mutable record of one clock cycle, owned by the engine's ticket state.
+
+    Running time is the closed ``intervals`` (ended by a pause) plus the last segment, from
+    ``resumed`` to ``stopped`` (or on, while running). Most cycles never pause, so they need no
+    interval at all.
+    """
 
     __slots__ = (
         "cancelled",
@@ -81,7 +86,7 @@ class Cycle:
         "metric",
         "node",
         "number",
-        "running_since",
+        "resumed",
         "started",
         "stopped",
         "warned",
@@ -92,38 +97,41 @@ class Cycle:
         self.number = number
         self.node = node
         self.started = started
-        # Closed running intervals, flat: start, end, start, end… A tuple, because most cycles
-        # never pause and the empty tuple costs nothing.
+        # Closed running intervals, flat: start, end, start, end… A tuple, because the empty
+        # tuple costs nothing.
         self.intervals: tuple[int, ...] = ()
-        self.warned = 0.0  # the highest warning percent already given
-        self.running_since: int | None = started
+        self.resumed: int | None = started  # None while paused
         self.stopped: int | None = None
         self.cancelled = False
+        self.warned = 0.0  # the highest warning percent already given
 
     @property
     def active(self) -> bool:
         """Started and not stopped: running or paused."""
         return self.stopped is None
 
+    @property
+    def running(self) -> bool:
+        return self.stopped is None and self.resumed is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.stopped is None and self.resumed is None
+
     def pause(self, at: int) -> None:
-        if self.running_since is not None:
-            self._close(at)
+        if self.running:
+            assert self.resumed is not None
+            if at > self.resumed:
+                self.intervals += (self.resumed, at)
+            self.resumed = None
 
     def resume(self, at: int) -> None:
-        if self.running_since is None and self.stopped is None:
-            self.running_since = at
+        if self.paused:
+            self.resumed = at
 
     def stop(self, at: int, cancelled: bool = False) -> None:
-        if self.running_since is not None:
-            self._close(at)
         self.stopped = at
         self.cancelled = cancelled
-
-    def _close(self, at: int) -> None:
-        assert self.running_since is not None
-        if at > self.running_since:
-            self.intervals += (self.running_since, at)
-        self.running_since = None
 
     # -- measurements ------------------------------------------------------------------------
 
@@ -136,8 +144,11 @@ class Cycle:
             if start >= now:
                 return total
             total += calendar._business(start, min(end, now))
-        if self.running_since is not None and now > self.running_since:
-            total += calendar._business(self.running_since, now)
+        resumed = self.resumed
+        if resumed is not None and now > resumed:
+            end = now if self.stopped is None else min(now, self.stopped)
+            if end > resumed:
+                total += calendar._business(resumed, end)
         return total
 
     def crossing(self, calendar: Calendar, amount: int) -> int | None:
@@ -151,9 +162,17 @@ class Cycle:
             if done + length > amount:
                 return calendar._add(start, amount - done, True)
             done += length
-        if self.running_since is None:
+        resumed = self.resumed
+        if resumed is None:
             return None
-        return calendar._add(self.running_since, max(amount - done, 0), True)
+        if self.stopped is not None:
+            if (
+                self.stopped <= resumed
+                or done + calendar._business(resumed, self.stopped) <= amount
+            ):
+                return None
+            return calendar._add(resumed, amount - done, True)
+        return calendar._add(resumed, max(amount - done, 0), True)
 
     def first_instant_over(self, calendar: Calendar, amount: int) -> int | None:
         """The first instant at which the elapsed time is greater than ``amount``."""
@@ -203,7 +222,7 @@ class Cycle:
             return ClockState.CANCELLED
         if self.stopped is not None:
             return ClockState.BREACHED_MET if breached else ClockState.MET
-        if self.running_since is None:
+        if self.resumed is None:
             return ClockState.PAUSED
         return ClockState.BREACHED_RUNNING if breached else ClockState.RUNNING
 

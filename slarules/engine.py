@@ -352,7 +352,7 @@ def _measure(state: TicketState, at: int) -> list[Clock]:
         return []
     calendar = policy.calendar
     clocks = []
-    for cycle in state.all_cycles():
+    for cycle in state.cycles:
         target = state.target(cycle)
         if target is None or cycle.started > at:
             continue
