@@ -280,3 +280,18 @@ def test_node_transfer_starts_the_next_node_clocks(events: Events) -> None:
         HOUR,
         utc("2026-03-02T10:20:00Z"),
     )
+
+
+def test_a_clock_across_the_spring_forward_night_counts_physical_time(events: Events) -> None:
+    engine = Engine.from_text(
+        """
+        calendar berlin_all_day { timezone "Europe/Berlin"  hours mon-sun 00:00-24:00 }
+        policy "P" { applies when true  calendar berlin_all_day  resolution within 24h }
+        """
+    )
+    # Sunday 29 March 2026 has 23 hours in Berlin: 24 h from Saturday 12:00 (11:00 UTC) end at
+    # Sunday 13:00 local, which is 11:00 UTC, a full physical day later.
+    engine.ingest(events.created("T-1", "2026-03-28T11:00:00Z"))
+    resolution = clock(engine, "T-1", "resolution", "2026-03-29T10:00:00Z")
+    assert resolution.due_at == utc("2026-03-29T11:00:00Z")
+    assert resolution.elapsed == 23 * HOUR
