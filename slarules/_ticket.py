@@ -381,15 +381,16 @@ class _Step:
 
     def _settle_pauses(self) -> None:
         ticket = self.ticket
-        policy_pause = bool(ticket.policy) and any(
-            pause.evaluate(self.view)
-            for pause in ticket.policy.pauses  # type: ignore[union-attr]
+        view = self.view
+        policy_pause = ticket.policy is not None and any(
+            pause.evaluate(view) for pause in ticket.policy.pauses
         )
+        latest = ticket.latest
         for metric in self.program.metrics:
-            cycle = ticket.current(metric.name)
-            if cycle is None or not cycle.active:
+            cycle = latest.get(metric.name)
+            if cycle is None or cycle.stopped is not None:
                 continue
-            paused = policy_pause or any(pause.evaluate(self.view) for pause in metric.pauses)
+            paused = policy_pause or any(pause.evaluate(view) for pause in metric.pauses)
             if paused and cycle.running:
                 cycle.pause(self.at)
                 self._note(_subject(cycle), "paused")
@@ -412,10 +413,15 @@ class _Step:
     def targets(self) -> dict[str, tuple[Cycle, int | None]]:
         """The current cycle of each metric, with its target in the policy (if any)."""
         if self._targets is None:
-            ticket = self.ticket
-            self._targets = {
-                metric: (cycle, ticket.target(cycle)) for metric, cycle in ticket.latest.items()
-            }
+            policy = self.ticket.policy
+            if policy is None:
+                self._targets = {m: (c, None) for m, c in self.ticket.latest.items()}
+            else:
+                find = policy.target
+                self._targets = {
+                    metric: (cycle, found.target if (found := find(metric, cycle.node)) else None)
+                    for metric, cycle in self.ticket.latest.items()
+                }
         return self._targets
 
     def targeted(self) -> list[tuple[Cycle, int]]:
