@@ -3,7 +3,9 @@
 * ``slarules calendar …`` answers business-time questions (deadlines, time spent, opening hours)
   for a calendar given in options, in the hours syntax of the policy language, or read from a
   policy file;
-* ``slarules check`` reports the diagnostics of policy files, ``slarules fmt`` tidies them.
+* ``slarules check`` reports the diagnostics of policy files, ``slarules fmt`` tidies them;
+* ``slarules simulate`` replays events through a policy file, ``slarules demo`` a generated day
+  through the bundled example.
 """
 
 from __future__ import annotations
@@ -16,17 +18,26 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
+from rich.console import Console
+from rich.table import Table
 
 from slarules import __version__
+from slarules._render import actions_table, clocks_table
 from slarules._suggest import did_you_mean
+from slarules.actions import Action
 from slarules.calendar import Calendar
+from slarules.clocks import Clock, ClockState
+from slarules.demo import DemoRun, MetricSummary, run_demo
 from slarules.dsl.formatter import format_source
 from slarules.dsl.hours import HoursLine, calendar_from_hours, parse_hours
 from slarules.dsl.loader import load_policies
 from slarules.durations import format_duration, parse_duration
-from slarules.errors import CalendarError, PolicyError, SlaRulesError
+from slarules.engine import Engine
+from slarules.errors import CalendarError, EventError, PolicyError, SlaRulesError
+from slarules.examples import example_policy_path
 from slarules.timezones import to_local
 
 __all__ = ["main"]
@@ -306,3 +317,150 @@ def _diff(original: str, formatted: str, path: str) -> list[str]:
             tofile=f"{path} (formatted)",
         )
     )
+
+
+# -- running events through the engine --------------------------------------------------------
+
+
+def _console() -> Console:
+    # Piped output (files, CI logs) gets a width that keeps a clock on one line.
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+@main.command()
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated day.")
+@click.option(
+    "--date",
+    "day",
+    type=_Date(),
+    default="2026-03-04",
+    show_default=True,
+    help="The day to generate (Europe/Berlin).",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def demo(seed: int, day: date, output_format: str) -> None:
+    """Run a generated day of a support centre through the bundled example policy file."""
+    run = run_demo(seed, day)
+    if output_format == "json":
+        click.echo(run.model_dump_json(indent=2))
+        return
+    zone = ZoneInfo("Europe/Berlin")
+    console = _console()
+    console.print(
+        f"[bold]slarules demo[/bold]: {day.isoformat()}, seed {seed}: {run.events} events "
+        f"({run.late} delivered late), policy file {example_policy_path().name}"
+    )
+    sample = _sample_tickets(run.clocks, count=12)
+    console.print(
+        clocks_table(
+            sorted(
+                (c for c in run.clocks if c.ticket in sample),
+                key=lambda clock: sample.index(clock.ticket),
+            ),
+            zone,
+            title=f"Clocks at the end of the day ({len(sample)} of {_ticket_count(run)} tickets)",
+        )
+    )
+    console.print(actions_table(run.actions, zone, limit=20, title="Actions fired"))
+    console.print(_summary_table(run.summary))
+
+
+def _ticket_count(run: DemoRun) -> int:
+    return len({clock.ticket for clock in run.clocks})
+
+
+def _sample_tickets(clocks: list[Clock], count: int) -> list[str]:
+    """The tickets a lead looks at first: breached ones, then ones still running, then the rest."""
+    by_ticket: dict[str, list[Clock]] = {}
+    for clock in clocks:
+        by_ticket.setdefault(clock.ticket, []).append(clock)
+
+    def rank(ticket: str) -> tuple[int, str]:
+        states = {clock.state for clock in by_ticket[ticket]}
+        if ClockState.BREACHED_RUNNING in states:
+            return (0, ticket)
+        if ClockState.RUNNING in states or ClockState.PAUSED in states:
+            return (1, ticket)
+        return (2, ticket)
+
+    groups: dict[int, list[str]] = {}
+    for ticket in sorted(by_ticket, key=rank):
+        groups.setdefault(rank(ticket)[0], []).append(ticket)
+    share = max(count // 3, 1)
+    chosen = [ticket for group in groups.values() for ticket in group[:share]]
+    return chosen[:count]
+
+
+def _summary_table(summary: list[MetricSummary]) -> Table:
+    table = Table(title="Compliance", title_justify="left")
+    for column in ("metric", "clocks", "met", "breached", "open", "cancelled", "within target"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for row in summary:
+        compliance = "-" if row.compliance is None else f"{row.compliance:g}%"
+        table.add_row(
+            row.metric,
+            *(str(n) for n in (row.clocks, row.met, row.breached, row.open, row.cancelled)),
+            compliance,
+        )
+    return table
+
+
+@main.command()
+@click.argument("policy", type=click.Path(dir_okay=False, exists=True))
+@click.argument("events", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--at",
+    "until",
+    type=_Instant(),
+    help="Advance the engine to this instant (default: the latest event).",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def simulate(policy: str, events: str, until: datetime | None, output_format: str) -> None:
+    """Replay EVENTS (JSON lines) through POLICY; print every clock and the actions fired."""
+    try:
+        engine = Engine.from_file(policy)
+    except PolicyError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    actions, latest = _replay_file(engine, Path(events))
+    end = until or latest
+    if end is None:
+        raise click.ClickException(f"{events}: no valid events")
+    actions += engine.advance(end)
+    actions.sort(key=lambda action: (action.at, action.key))
+    clocks = [clock for ticket in engine.tickets() for clock in engine.clocks(ticket, end)]
+    if output_format == "json":
+        payload = {
+            "at": end.isoformat(),
+            "clocks": [clock.model_dump(mode="json") for clock in clocks],
+            "actions": [action.model_dump(mode="json") for action in actions],
+            "rejected": [item.model_dump(mode="json") for item in engine.rejected],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    zone = ZoneInfo("UTC")
+    console = _console()
+    console.print(clocks_table(clocks, zone, title=f"Clocks at {end.isoformat()}"))
+    console.print(actions_table(actions, zone, title="Actions, at the instant they fire"))
+
+
+def _replay_file(engine: Engine, path: Path) -> tuple[list[Action], datetime | None]:
+    """Ingest every line in file order; a bad line is reported with its number and skipped."""
+    actions: list[Action] = []
+    latest: datetime | None = None
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                actions += engine.ingest(json.loads(line))
+            except json.JSONDecodeError as error:
+                click.echo(f"{path}:{number}: not JSON: {error.msg}", err=True)
+                continue
+            except EventError as error:
+                click.echo(f"{path}:{number}: {error}", err=True)
+                continue
+            at = datetime.fromisoformat(str(json.loads(line)["at"]))
+            latest = at if latest is None else max(latest, at)
+    return actions, latest
