@@ -69,7 +69,7 @@ class _Builder:
 
     def email_ticket(self, ticket: str) -> None:
         rng = self.rng
-        at = self._arrival()
+        at: datetime | None = self._arrival()
         tier = rng.choices([t for t, _ in TIERS], [w for _, w in TIERS])[0]
         priority = "urgent" if rng.random() < 0.15 else rng.choice(["normal", "normal", "low"])
         l1 = rng.choice(L1_AGENTS)

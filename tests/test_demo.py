@@ -1,0 +1,84 @@
+"""`slarules demo`: a seeded day of a support centre through the bundled example policy file."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime
+
+from click.testing import CliRunner
+
+from slarules import Engine
+from slarules.cli import main
+from slarules.demo import generate_day, run_demo
+from slarules.examples import example_policy_path, example_policy_text
+
+DAY = date(2026, 3, 4)
+
+
+def test_the_example_policy_file_is_as_large_as_the_benchmark_needs() -> None:
+    policies = Engine.from_file(example_policy_path()).policies
+    assert example_policy_text().startswith("# The example policy file")
+    assert len(policies.policies) >= 6
+    assert len(policies.triggers) >= 6
+    targeted = {t.metric for p in policies.policies.values() for t in p.targets}
+    targeted |= {"node_response", "node_handling"}
+    assert len(targeted) >= 8
+
+
+def test_a_generated_day_is_the_same_for_the_same_seed() -> None:
+    first, again, other = generate_day(3, DAY), generate_day(3, DAY), generate_day(4, DAY)
+    assert first.events == again.events
+    assert first.events != other.events
+
+
+def test_a_generated_day_has_every_kind_of_event_and_late_deliveries() -> None:
+    day = generate_day(7, DAY)
+    kinds = Counter(event["type"] for event in day.events)
+    assert set(kinds) == {
+        "ticket.created",
+        "ticket.updated",
+        "ticket.replied",
+        "contact.offered",
+        "contact.answered",
+        "contact.abandoned",
+    }
+    written = [datetime.fromisoformat(event["at"]) for event in day.events]
+    assert day.late > 0
+    assert written != sorted(written)  # arrival order is not time order
+    assert all(arrival >= at for arrival, at in zip(day.arrivals, written, strict=True))
+    tiers = {e["fields"]["customer"]["tier"] for e in day.events if e["type"] == "ticket.created"}
+    assert tiers == {"enterprise", "business", "standard"}
+
+
+def test_the_demo_run_gives_clocks_actions_and_a_compliance_summary() -> None:
+    run = run_demo(7, DAY)
+    assert run.rejected == 0
+    metrics = {row.metric: row for row in run.summary}
+    assert {"first_response", "answer", "node_response", "service"} <= set(metrics)
+    calls = metrics["answer"]
+    assert calls.clocks == 140
+    assert calls.met + calls.breached + calls.cancelled >= calls.clocks - calls.open
+    assert {action.name for action in run.actions} >= {"notify", "urge", "warn"}
+    assert len({action.key for action in run.actions}) == len(run.actions)
+    assert run == run_demo(7, DAY)  # deterministic, late events and all
+
+
+def test_slarules_demo_prints_the_day() -> None:
+    result = CliRunner().invoke(main, ["demo", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "slarules demo: 2026-03-04, seed 7" in result.output
+    assert "Clocks at the end of the day" in result.output
+    assert "Actions fired" in result.output
+    assert "Compliance" in result.output
+    assert "first_response" in result.output
+
+
+def test_slarules_demo_json() -> None:
+    result = CliRunner().invoke(main, ["demo", "--format", "json", "--date", "2026-03-05"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["day"] == "2026-03-05"
+    assert payload["clocks"]
+    assert payload["actions"]
+    assert payload["summary"]
