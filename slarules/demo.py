@@ -69,7 +69,7 @@ class _Builder:
 
     def email_ticket(self, ticket: str) -> None:
         rng = self.rng
-        at: datetime | None = self._arrival()
+        created = self._arrival()
         tier = rng.choices([t for t, _ in TIERS], [w for _, w in TIERS])[0]
         priority = "urgent" if rng.random() < 0.15 else rng.choice(["normal", "normal", "low"])
         l1 = rng.choice(L1_AGENTS)
@@ -77,7 +77,7 @@ class _Builder:
         self._event(
             ticket,
             "ticket.created",
-            at,
+            created,
             fields={
                 "status": "open",
                 "priority": priority,
@@ -90,7 +90,7 @@ class _Builder:
             },
             actor={"id": "customer-portal", "role": "system"},
         )
-        at = self._later(at, minutes=35)
+        at = self._later(created, minutes=35)
         if at is None:
             return
         self._event(ticket, "ticket.replied", at, actor=_agent(l1), public=rng.random() < 0.9)
