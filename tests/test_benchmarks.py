@@ -41,3 +41,23 @@ def test_benchmark_runs_agrees_and_reports_every_target() -> None:
     reported = {(match["calendar"], match["what"]) for match in RATIO_LINE.finditer(output)}
     expected = {(calendar, what) for calendar in ("office", "lunch") for what in EXPECTED_TARGETS}
     assert reported == expected, output
+
+
+ENGINE_SCRIPT = Path(__file__).parent / "benchmarks" / "bench_engine.py"
+ENGINE_LINES = ("ingest:", "memory:", "advance with", "ratio")
+
+
+def test_engine_benchmark_runs_and_reports_every_figure() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(ENGINE_SCRIPT), "--tickets", "300", "--memory-tickets", "300"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ENGINE_SCRIPT.parents[2],
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output  # exits 1 when slarules and rule-engine disagree
+    for line in ENGINE_LINES:
+        assert line in output, output
+    assert output.count("rule-engine") == 5, output
