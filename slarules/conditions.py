@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from slarules.dsl import ast
-from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES, TIME_VARYING
+from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES, is_time_varying
 
 __all__ = ["Condition", "Threshold", "TicketView", "compile_condition"]
 
@@ -159,20 +159,13 @@ class _Compiler:
         return lambda view: compare(left_value(view), right_value(view))
 
     def _note_threshold(self, varying: ast.Expression, fixed: ast.Expression) -> None:
-        if not self._is_time_varying(varying):
+        if not is_time_varying(varying, self.metrics):
             return
         # Validation (SLA308) guarantees that the other side does not run with time.
         assert isinstance(varying, ast.Reference)
         metric, attribute = varying.path
         self.thresholds.append(Threshold(metric, attribute, self.compile(fixed)))
 
-    def _is_time_varying(self, expression: ast.Expression) -> bool:
-        return (
-            isinstance(expression, ast.Reference)
-            and len(expression.path) == 2
-            and expression.path[0] in self.metrics
-            and expression.path[1] in TIME_VARYING
-        )
 
 
 def _constant(value: Any) -> Evaluate:

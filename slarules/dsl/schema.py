@@ -6,8 +6,11 @@ clock and node attributes are a closed schema, so a misspelt one is an error.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+
+from slarules.dsl import ast
 
 
 class Type(StrEnum):
@@ -68,6 +71,16 @@ CLOCK_ATTRIBUTES: dict[str, Type] = {
 
 # Clock attributes that change as time passes, with no event: the engine times them exactly.
 TIME_VARYING = frozenset({"elapsed", "remaining", "percent"})
+
+
+def is_time_varying(expression: ast.Expression, metrics: Collection[str]) -> bool:
+    """Whether ``expression`` is a clock's ``elapsed``, ``remaining`` or ``percent``."""
+    return (
+        isinstance(expression, ast.Reference)
+        and len(expression.path) == 2
+        and expression.path[0] in metrics
+        and expression.path[1] in TIME_VARYING
+    )
 
 NODE_ATTRIBUTES: dict[str, Type] = {
     **PREDICATES,

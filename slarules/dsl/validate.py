@@ -28,8 +28,8 @@ from slarules.dsl.schema import (
     ORDERED,
     PREDICATES,
     TICKET_FIELDS,
-    TIME_VARYING,
     Type,
+    is_time_varying,
 )
 from slarules.durations import format_duration
 from slarules.errors import CalendarError
@@ -458,7 +458,7 @@ class _Context:
                     help="use it in a `schedule`, which evaluates reports on a timetable",
                 )
             elif isinstance(node, ast.Comparison) and all(
-                self._runs_with_time(side) for side in (node.left, node.right)
+                is_time_varying(side, self.metrics) for side in (node.left, node.right)
             ):
                 self.result.error(
                     "SLA308",
@@ -467,15 +467,6 @@ class _Context:
                     help="compare each clock with a duration or a percent, like "
                     "`resolution.remaining < 1h`",
                 )
-
-    def _runs_with_time(self, expression: ast.Expression) -> bool:
-        """``elapsed``, ``remaining`` and ``percent`` of a clock change with no event."""
-        return (
-            isinstance(expression, ast.Reference)
-            and len(expression.path) == 2
-            and expression.path[0] in self.metrics
-            and expression.path[1] in TIME_VARYING
-        )
 
     def type_of(self, expression: ast.Expression) -> Type:
         literal = _LITERAL_TYPES.get(type(expression))
