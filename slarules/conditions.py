@@ -167,7 +167,6 @@ class _Compiler:
         self.thresholds.append(Threshold(metric, attribute, self.compile(fixed)))
 
 
-
 def _constant(value: Any) -> Evaluate:
     return lambda view: value
 

@@ -82,6 +82,7 @@ def is_time_varying(expression: ast.Expression, metrics: Collection[str]) -> boo
         and expression.path[1] in TIME_VARYING
     )
 
+
 NODE_ATTRIBUTES: dict[str, Type] = {
     **PREDICATES,
     "name": Type.STRING,
