@@ -14,6 +14,7 @@ from rich.text import Text
 
 from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
+from slarules.demo import QUICK_ABANDON, CallSummary, MetricSummary
 from slarules.durations import format_duration
 
 BAR_WIDTH = 24
@@ -32,21 +33,28 @@ def progress_bar(clock: Clock, width: int = BAR_WIDTH) -> Text:
     whole bar unless overtime stretches it."""
     progress = clock.progress
     scale = max(clock.target, clock.elapsed) or timedelta(seconds=1)
-    cells = [
-        (_cells(progress.response, scale, width), "green"),
-        (_cells(progress.handling, scale, width), "blue"),
-        (_cells(progress.overtime, scale, width), "red"),
-    ]
-    used = sum(count for count, _ in cells)
+    segments = (
+        (progress.response, "green"),
+        (progress.handling, "blue"),
+        (progress.overtime, "red"),
+    )
     bar = Text()
-    for count, style in cells:
-        bar.append("█" * count, style=style)
-    bar.append("░" * max(width - used, 0), style="dim")
+    # Round the running total, not each segment: three rounded parts could add up to one cell
+    # more than the bar, and a full bar must be exactly `width` cells.
+    total = timedelta(0)
+    drawn = 0
+    for part, style in segments:
+        total += part
+        end = min(round(width * (total / scale)), width)
+        bar.append("█" * (end - drawn), style=style)
+        drawn = end
+    bar.append("░" * (width - drawn), style="dim")
     return bar
 
 
-def _cells(part: timedelta, scale: timedelta, width: int) -> int:
-    return round(width * (part / scale)) if part > timedelta(0) else 0
+def percent_text(percent: float) -> str:
+    """``92.4%``; a clock left running for years reads ``350,640%``, not ``3.5064e+06%``."""
+    return f"{percent:,.0f}%" if percent >= 1000 else f"{percent:.3g}%"
 
 
 def clocks_table(clocks: Iterable[Clock], zone: ZoneInfo, title: str = "Clocks") -> Table:
@@ -63,7 +71,7 @@ def clocks_table(clocks: Iterable[Clock], zone: ZoneInfo, title: str = "Clocks")
             name,
             Text(clock.state.value, style=_STATE_STYLES[clock.state]),
             progress_bar(clock),
-            f"{clock.percent:g}%",
+            percent_text(clock.percent),
             _deadline(clock, zone),
         )
     return table
@@ -103,3 +111,32 @@ def actions_table(
 def local(instant: datetime, zone: ZoneInfo) -> str:
     """An instant as the support centre reads it: local wall time, to the second."""
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def compliance_table(summary: Sequence[MetricSummary], title: str = "Compliance") -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("metric", "clocks", "met", "breached", "open", "cancelled", "within target"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for row in summary:
+        counts = (row.clocks, row.met, row.breached, row.open, row.cancelled)
+        table.add_row(row.metric, *map(str, counts), _share(row.compliance))
+    return table
+
+
+def calls_text(calls: CallSummary) -> Text:
+    """One line for the phone line: how many answered in target, how many hung up."""
+    text = Text("Calls: ", style="bold")
+    text.append(
+        f"{calls.offered} offered, {calls.answered} answered, "
+        f"{calls.answered_in_target} of them within target "
+        f"({_share(calls.answered_in_target_percent)}), "
+        f"{calls.abandoned} abandoned ({calls.abandoned_quickly} within "
+        f"{format_duration(QUICK_ABANDON)})"
+    )
+    if calls.waiting:
+        text.append(f", {calls.waiting} still waiting")
+    return text
+
+
+def _share(percent: float | None) -> str:
+    return "-" if percent is None else f"{percent:g}%"

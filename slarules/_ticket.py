@@ -220,6 +220,8 @@ class _Step:
         self.elapsed_cache: dict[int, int] = {}
         self._targets: dict[str, tuple[Cycle, int | None]] | None = None
         self._targeted: list[tuple[Cycle, int]] | None = None
+        # While triggers run, clocks stand still: `overdue` and friends are worked out once.
+        self.predicates: dict[str, bool] | None = None
         self.view = _View(self)
 
     # -- events ----------------------------------------------------------------------------
@@ -434,6 +436,7 @@ class _Step:
 
     def fire_triggers(self) -> None:
         ticket = self.ticket
+        self.predicates = {}
         for index, trigger in enumerate(self.program.triggers):
             held = trigger.condition.evaluate(self.view)
             was_held = bool(ticket.edges >> index & 1)
@@ -447,6 +450,7 @@ class _Step:
                 if ticket.repeats:
                     for key in [k for k in ticket.repeats if k[0] == index]:
                         del ticket.repeats[key]
+        self.predicates = None
 
     def _rising_edge(self, index: int, trigger: TriggerProgram) -> None:
         ticket = self.ticket
@@ -731,7 +735,14 @@ class _View:
         return _predicate(step, clocks, attribute)
 
     def predicate(self, name: str) -> bool:
-        return _predicate(self.step, self.step.targeted(), name)
+        step = self.step
+        known = step.predicates
+        if known is None:
+            return _predicate(step, step.targeted(), name)
+        value = known.get(name)
+        if value is None:
+            value = known[name] = _predicate(step, step.targeted(), name)
+        return value
 
 
 _BOOLEAN = frozenset({"overdue", "breached", "paused", "met", "running"})

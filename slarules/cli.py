@@ -22,21 +22,20 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from slarules import __version__
-from slarules._render import actions_table, clocks_table
+from slarules._render import actions_table, calls_text, clocks_table, compliance_table
 from slarules._suggest import did_you_mean
 from slarules.actions import Action
 from slarules.calendar import Calendar
-from slarules.clocks import Clock, ClockState
-from slarules.demo import DemoRun, MetricSummary, run_demo
+from slarules.demo import run_demo, sample_tickets
 from slarules.dsl.formatter import format_source
 from slarules.dsl.hours import HoursLine, calendar_from_hours, parse_hours
 from slarules.dsl.loader import load_policies
 from slarules.durations import format_duration, parse_duration
 from slarules.engine import Engine
 from slarules.errors import CalendarError, EventError, PolicyError, SlaRulesError
+from slarules.events import Event
 from slarules.examples import example_policy_path
 from slarules.timezones import to_local
 
@@ -351,59 +350,18 @@ def demo(seed: int, day: date, output_format: str) -> None:
         f"[bold]slarules demo[/bold]: {day.isoformat()}, seed {seed}: {run.events} events "
         f"({run.late} delivered late), policy file {example_policy_path().name}"
     )
-    sample = _sample_tickets(run.clocks, count=12)
-    console.print(
-        clocks_table(
-            sorted(
-                (c for c in run.clocks if c.ticket in sample),
-                key=lambda clock: sample.index(clock.ticket),
-            ),
-            zone,
-            title=f"Clocks at the end of the day ({len(sample)} of {_ticket_count(run)} tickets)",
-        )
+    sample = sample_tickets(run.clocks, count=15)
+    shown = sorted(
+        (clock for clock in run.clocks if clock.ticket in sample),
+        key=lambda clock: sample.index(clock.ticket),
     )
-    console.print(actions_table(run.actions, zone, limit=20, title="Actions fired"))
-    console.print(_summary_table(run.summary))
-
-
-def _ticket_count(run: DemoRun) -> int:
-    return len({clock.ticket for clock in run.clocks})
-
-
-def _sample_tickets(clocks: list[Clock], count: int) -> list[str]:
-    """The tickets a lead looks at first: breached ones, then ones still running, then the rest."""
-    by_ticket: dict[str, list[Clock]] = {}
-    for clock in clocks:
-        by_ticket.setdefault(clock.ticket, []).append(clock)
-
-    def rank(ticket: str) -> tuple[int, str]:
-        states = {clock.state for clock in by_ticket[ticket]}
-        if ClockState.BREACHED_RUNNING in states:
-            return (0, ticket)
-        if ClockState.RUNNING in states or ClockState.PAUSED in states:
-            return (1, ticket)
-        return (2, ticket)
-
-    groups: dict[int, list[str]] = {}
-    for ticket in sorted(by_ticket, key=rank):
-        groups.setdefault(rank(ticket)[0], []).append(ticket)
-    share = max(count // 3, 1)
-    chosen = [ticket for group in groups.values() for ticket in group[:share]]
-    return chosen[:count]
-
-
-def _summary_table(summary: list[MetricSummary]) -> Table:
-    table = Table(title="Compliance", title_justify="left")
-    for column in ("metric", "clocks", "met", "breached", "open", "cancelled", "within target"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
-    for row in summary:
-        compliance = "-" if row.compliance is None else f"{row.compliance:g}%"
-        table.add_row(
-            row.metric,
-            *(str(n) for n in (row.clocks, row.met, row.breached, row.open, row.cancelled)),
-            compliance,
-        )
-    return table
+    tickets = len({clock.ticket for clock in run.clocks})
+    title = f"Clocks at the end of the day ({len(sample)} of {tickets} tickets and calls)"
+    console.print(clocks_table(shown, zone, title=title))
+    title = f"Actions fired ({len(run.actions)})"
+    console.print(actions_table(run.actions, zone, limit=20, title=title))
+    console.print(compliance_table(run.summary))
+    console.print(calls_text(run.calls))
 
 
 @main.command()
@@ -441,8 +399,23 @@ def simulate(policy: str, events: str, until: datetime | None, output_format: st
         return
     zone = ZoneInfo("UTC")
     console = _console()
+    stats = engine.stats
+    console.print(
+        f"{stats.events} events, {stats.duplicates} repeated ids ignored, "
+        f"{stats.rejected} rejected, {stats.replays} late (history replayed)"
+    )
     console.print(clocks_table(clocks, zone, title=f"Clocks at {end.isoformat()}"))
     console.print(actions_table(actions, zone, title="Actions, at the instant they fire"))
+
+
+_JSON_KINDS: dict[type, str] = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 
 
 def _replay_file(engine: Engine, path: Path) -> tuple[list[Action], datetime | None]:
@@ -454,13 +427,21 @@ def _replay_file(engine: Engine, path: Path) -> tuple[list[Action], datetime | N
             if not line.strip():
                 continue
             try:
-                actions += engine.ingest(json.loads(line))
+                payload = json.loads(line)
             except json.JSONDecodeError as error:
                 click.echo(f"{path}:{number}: not JSON: {error.msg}", err=True)
                 continue
+            if not isinstance(payload, dict):
+                # The engine would read a JSON string as the text of an event; a line of JSON
+                # lines is the event itself.
+                kind = _JSON_KINDS.get(type(payload), "value")
+                click.echo(f"{path}:{number}: not an event: a JSON {kind}, not an object", err=True)
+                continue
+            try:
+                actions += engine.ingest(payload)  # a bad event also lands in engine.rejected
             except EventError as error:
                 click.echo(f"{path}:{number}: {error}", err=True)
                 continue
-            at = datetime.fromisoformat(str(json.loads(line)["at"]))
+            at = Event.parse(payload).at
             latest = at if latest is None else max(latest, at)
     return actions, latest

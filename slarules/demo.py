@@ -14,19 +14,32 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
 from slarules.engine import Engine
 from slarules.examples import example_policy_path
 
-__all__ = ["DemoDay", "DemoRun", "MetricSummary", "generate_day", "run_demo", "summarize"]
+__all__ = [
+    "CallSummary",
+    "DemoDay",
+    "DemoRun",
+    "MetricSummary",
+    "generate_day",
+    "run_demo",
+    "sample_tickets",
+    "summarize",
+    "summarize_calls",
+]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 L1_AGENTS = ("ana", "ben", "cleo", "dev")
 L2_AGENTS = ("erik", "fatima")
 TIERS = (("enterprise", 0.15), ("business", 0.35), ("standard", 0.5))
+# Mean wait until the L1 agent first acts on a ticket, per customer tier.
+FIRST_TOUCH_MINUTES = {"enterprise": 12, "business": 25, "standard": 45}
+QUICK_ABANDON = timedelta(seconds=5)  # callers who hang up this fast mostly dialled wrong
 
 
 @dataclass
@@ -62,6 +75,9 @@ class _Builder:
         self.day = day
         self.opening = datetime.combine(day, time(7, 30), BERLIN).astimezone(UTC)
         self.closing = datetime.combine(day, time(19, 30), BERLIN).astimezone(UTC)
+        # Callers only get through while the phone line of support.sla is open.
+        self.line_opens = datetime.combine(day, time(8, 0), BERLIN).astimezone(UTC)
+        self.line_closes = datetime.combine(day, time(19, 55), BERLIN).astimezone(UTC)
         self.written: list[tuple[datetime, datetime, dict[str, Any]]] = []
         self.late = 0
 
@@ -69,7 +85,7 @@ class _Builder:
 
     def email_ticket(self, ticket: str) -> None:
         rng = self.rng
-        created = self._arrival()
+        created = self._arrival(self.opening, self.closing)
         tier = rng.choices([t for t, _ in TIERS], [w for _, w in TIERS])[0]
         priority = "urgent" if rng.random() < 0.15 else rng.choice(["normal", "normal", "low"])
         l1 = rng.choice(L1_AGENTS)
@@ -90,7 +106,9 @@ class _Builder:
             },
             actor={"id": "customer-portal", "role": "system"},
         )
-        at = self._later(created, minutes=35)
+        # Agents pick up bigger customers and urgent tickets first, as a real queue is worked.
+        first_touch = FIRST_TOUCH_MINUTES[tier] / (2 if priority == "urgent" else 1)
+        at = self._later(created, minutes=first_touch)
         if at is None:
             return
         self._event(ticket, "ticket.replied", at, actor=_agent(l1), public=rng.random() < 0.9)
@@ -147,7 +165,7 @@ class _Builder:
 
     def call(self, ticket: str) -> None:
         rng = self.rng
-        at = self._arrival()
+        at = self._arrival(self.line_opens, self.line_closes)
         self._event(
             ticket,
             "contact.offered",
@@ -155,8 +173,9 @@ class _Builder:
             fields={"channel": "phone", "queue": rng.choice(["billing", "technical"])},
         )
         if rng.random() < 0.12:
-            # Half the callers who give up do so within 5 s (often a wrong number).
-            waited = rng.uniform(1, 5) if rng.random() < 0.5 else rng.uniform(20, 90)
+            # Half the callers who give up do so within 5 s (often a wrong number), the others
+            # after waiting well past the 20 s target.
+            waited = rng.uniform(1, 5) if rng.random() < 0.5 else rng.uniform(40, 120)
             self._event(ticket, "contact.abandoned", at + timedelta(seconds=waited))
         else:
             waited = min(rng.lognormvariate(2.4, 0.6), 300)
@@ -169,11 +188,11 @@ class _Builder:
 
     # -- time ------------------------------------------------------------------------------
 
-    def _arrival(self) -> datetime:
+    def _arrival(self, first: datetime, last: datetime) -> datetime:
         """Busiest in the late morning and early afternoon, quiet at the edges of the day."""
-        span = (self.closing - self.opening).total_seconds()
+        span = (last - first).total_seconds()
         fraction = min(max(self.rng.triangular(0, 1, 0.4), 0.0), 1.0)
-        return (self.opening + timedelta(seconds=round(fraction * span))).replace(microsecond=0)
+        return (first + timedelta(seconds=round(fraction * span))).replace(microsecond=0)
 
     def _later(self, at: datetime, minutes: float) -> datetime | None:
         """An exponential delay with the given mean; ``None`` once the day is over."""
@@ -211,20 +230,45 @@ def _agent(name: str) -> dict[str, str]:
 
 
 class MetricSummary(BaseModel):
-    """How one metric did over the day: clocks finished within and past their targets."""
+    """How one metric did over the day: clocks finished within and past their targets.
+
+    ``breached`` counts every clock that went past its target, so a clock still running after its
+    breach is both ``breached`` and ``open``, and an abandoned call that waited too long is both
+    ``breached`` and ``cancelled``.
+    """
 
     metric: str
-    clocks: int
-    met: int
-    breached: int
-    open: int
-    cancelled: int
+    clocks: int = 0
+    met: int = 0
+    breached: int = 0
+    open: int = 0
+    cancelled: int = 0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def compliance(self) -> float | None:
-        """Share of finished clocks that met their target, in percent."""
-        finished = self.met + self.breached
-        return None if finished == 0 else round(100 * self.met / finished, 1)
+        """Share of the clocks with a verdict (met or breached) that met their target, in %."""
+        judged = self.met + self.breached
+        return None if judged == 0 else round(100 * self.met / judged, 1)
+
+
+class CallSummary(BaseModel):
+    """The phone line as a supervisor reads it, from the ``answer`` clocks."""
+
+    offered: int = 0
+    answered: int = 0
+    answered_in_target: int = 0
+    abandoned: int = 0
+    abandoned_quickly: int = 0  # within QUICK_ABANDON
+    waiting: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def answered_in_target_percent(self) -> float | None:
+        """Share of answered calls that were answered within the target, in %."""
+        return (
+            None if self.answered == 0 else round(100 * self.answered_in_target / self.answered, 1)
+        )
 
 
 class DemoRun(BaseModel):
@@ -236,6 +280,7 @@ class DemoRun(BaseModel):
     clocks: list[Clock]
     actions: list[Action]
     summary: list[MetricSummary]
+    calls: CallSummary
 
 
 def run_demo(seed: int, day: date) -> DemoRun:
@@ -260,6 +305,7 @@ def run_demo(seed: int, day: date) -> DemoRun:
         clocks=clocks,
         actions=sorted(actions, key=lambda action: (action.at, action.key)),
         summary=summarize(clocks),
+        calls=summarize_calls(clocks),
     )
 
 
@@ -267,19 +313,56 @@ def summarize(clocks: list[Clock]) -> list[MetricSummary]:
     """Per metric, in the order metrics first appear."""
     rows: dict[str, MetricSummary] = {}
     for clock in clocks:
-        row = rows.setdefault(
-            clock.metric,
-            MetricSummary(metric=clock.metric, clocks=0, met=0, breached=0, open=0, cancelled=0),
-        )
+        row = rows.setdefault(clock.metric, MetricSummary(metric=clock.metric))
         row.clocks += 1
+        row.breached += clock.breached
         if clock.state is ClockState.MET:
             row.met += 1
         elif clock.state is ClockState.CANCELLED:
             row.cancelled += 1
-            row.breached += clock.breached_at is not None
-        elif clock.state is ClockState.BREACHED_MET:
-            row.breached += 1
-        else:
+        elif clock.state in (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED_RUNNING):
             row.open += 1
-            row.breached += clock.state is ClockState.BREACHED_RUNNING
     return list(rows.values())
+
+
+def summarize_calls(clocks: list[Clock]) -> CallSummary:
+    calls = CallSummary()
+    for clock in clocks:
+        if clock.metric != "answer":
+            continue
+        calls.offered += 1
+        if clock.state in (ClockState.MET, ClockState.BREACHED_MET):
+            calls.answered += 1
+            calls.answered_in_target += clock.state is ClockState.MET
+        elif clock.state is ClockState.CANCELLED:
+            calls.abandoned += 1
+            # The caller's wait is wall time: `elapsed` counts phone-line hours only, and is zero
+            # for a call made while the line is closed.
+            waited = (clock.stopped_at or clock.started_at) - clock.started_at
+            calls.abandoned_quickly += waited <= QUICK_ABANDON
+        else:
+            calls.waiting += 1
+    return calls
+
+
+def sample_tickets(clocks: list[Clock], count: int) -> list[str]:
+    """The tickets a team lead looks at first: a share of those with a breached clock still
+    running, then of those with clocks running, then of the finished ones; calls included."""
+    by_ticket: dict[str, set[ClockState]] = {}
+    for clock in clocks:
+        by_ticket.setdefault(clock.ticket, set()).add(clock.state)
+
+    def urgency(ticket: str) -> int:
+        states = by_ticket[ticket]
+        if ClockState.BREACHED_RUNNING in states:
+            return 0
+        if states & {ClockState.RUNNING, ClockState.PAUSED}:
+            return 1
+        return 2
+
+    groups: dict[int, list[str]] = {}
+    for ticket in sorted(by_ticket):
+        groups.setdefault(urgency(ticket), []).append(ticket)
+    share = max(count // 3, 1)
+    chosen = [ticket for _, group in sorted(groups.items()) for ticket in group[:share]]
+    return chosen[:count]

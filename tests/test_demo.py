@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
 from slarules import Engine
 from slarules.cli import main
+from slarules.clocks import ClockState
 from slarules.demo import generate_day, run_demo
 from slarules.examples import example_policy_path, example_policy_text
 
@@ -51,6 +53,23 @@ def test_a_generated_day_has_every_kind_of_event_and_late_deliveries() -> None:
     assert tiers == {"enterprise", "business", "standard"}
 
 
+def test_calls_ring_while_the_line_is_open_and_some_callers_give_up() -> None:
+    day = generate_day(7, DAY)
+    offered = {e["ticket"]: e for e in day.events if e["type"] == "contact.offered"}
+    berlin = ZoneInfo("Europe/Berlin")
+    assert all(
+        time(8) <= datetime.fromisoformat(e["at"]).astimezone(berlin).time() < time(20)
+        for e in offered.values()
+    )
+    waits = [
+        datetime.fromisoformat(e["at"]) - datetime.fromisoformat(offered[e["ticket"]]["at"])
+        for e in day.events
+        if e["type"] == "contact.abandoned"
+    ]
+    assert any(wait <= timedelta(seconds=5) for wait in waits)
+    assert any(wait >= timedelta(seconds=40) for wait in waits)
+
+
 def test_the_demo_run_gives_clocks_actions_and_a_compliance_summary() -> None:
     run = run_demo(7, DAY)
     assert run.rejected == 0
@@ -61,6 +80,12 @@ def test_the_demo_run_gives_clocks_actions_and_a_compliance_summary() -> None:
     assert calls.met + calls.breached + calls.cancelled >= calls.clocks - calls.open
     assert {action.name for action in run.actions} >= {"notify", "urge", "warn"}
     assert len({action.key for action in run.actions}) == len(run.actions)
+    answer = [clock for clock in run.clocks if clock.metric == "answer"]
+    assert run.calls.offered == len(answer) == 140
+    assert run.calls.answered + run.calls.abandoned + run.calls.waiting == 140
+    assert run.calls.answered_in_target == sum(c.state is ClockState.MET for c in answer)
+    assert run.calls.abandoned == calls.cancelled
+    assert 0 < run.calls.abandoned_quickly < run.calls.abandoned
     assert run == run_demo(7, DAY)  # deterministic, late events and all
 
 
@@ -72,6 +97,11 @@ def test_slarules_demo_prints_the_day() -> None:
     assert "Actions fired" in result.output
     assert "Compliance" in result.output
     assert "first_response" in result.output
+    calls = run_demo(7, DAY).calls
+    assert (
+        f"Calls: 140 offered, {calls.answered} answered, {calls.answered_in_target} of them "
+        f"within target ({calls.answered_in_target_percent:g}%)"
+    ) in result.output
 
 
 def test_slarules_demo_json() -> None:
@@ -82,3 +112,5 @@ def test_slarules_demo_json() -> None:
     assert payload["clocks"]
     assert payload["actions"]
     assert payload["summary"]
+    assert {"metric", "clocks", "met", "breached", "compliance"} <= set(payload["summary"][0])
+    assert payload["calls"]["offered"] == 140

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from slarules import Engine
+from slarules._render import progress_bar
 from slarules.cli import main
 
 POLICY = """
@@ -26,7 +30,7 @@ EVENTS = [
 ]
 
 
-def files(tmp_path: Path, extra_lines: list[str] = ()) -> tuple[str, str]:  # type: ignore[assignment]
+def files(tmp_path: Path, extra_lines: Sequence[str] = ()) -> tuple[str, str]:
     policy = tmp_path / "p.sla"
     policy.write_text(POLICY, encoding="utf-8")
     events = tmp_path / "events.jsonl"
@@ -43,6 +47,7 @@ def test_text_output_shows_clocks_and_actions_with_their_instants(tmp_path: Path
     assert "breached 2026-03-02 10:00:00 UTC" in result.output  # T-1's first response
     assert "lead" in result.output
     assert "due 2026-03-02 13:30:00 UTC" in result.output  # T-2's resolution
+    assert "3 events, 0 repeated ids ignored, 0 rejected" in result.output
 
 
 def test_json_output(tmp_path: Path) -> None:
@@ -80,6 +85,30 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_goes_on(tmp_path:
     assert payload["at"] == "2026-03-02T10:30:00+00:00"  # the latest valid event
     assert {c["ticket"] for c in payload["clocks"]} == {"T-1", "T-2", "T-3"}
     assert len(payload["rejected"]) == 1
+
+
+def test_lines_that_are_not_event_objects_are_reported(tmp_path: Path) -> None:
+    policy, events = files(tmp_path, ["[1, 2]", '"ticket.created"', "null"])
+    result = CliRunner().invoke(main, ["simulate", policy, events, "--format", "json"])
+    assert result.exit_code == 0
+    assert f"{events}:4: not an event: a JSON array, not an object" in result.stderr
+    assert f"{events}:5: not an event: a JSON string, not an object" in result.stderr
+    assert f"{events}:6: not an event: a JSON null, not an object" in result.stderr
+    assert len(json.loads(result.stdout)["clocks"]) == 4
+
+
+def test_progress_bars_fill_exactly_the_bar_green_then_red() -> None:
+    engine = Engine.from_text('policy "P" { applies when true  first_response within 1h }')
+    engine.ingest(EVENTS[0])
+    on_time, late = (
+        engine.clocks("T-1", datetime.fromisoformat(at))[0]
+        for at in ("2026-03-02T09:30:00Z", "2026-03-02T11:00:00Z")
+    )
+    assert progress_bar(on_time, width=20).plain == "█" * 10 + "░" * 10
+    bar = progress_bar(late, width=20)  # 2h used of 1h: half the bar is overtime
+    assert bar.plain == "█" * 20
+    styles = [(bar.plain[span.start : span.end], span.style) for span in bar.spans]
+    assert styles == [("█" * 10, "green"), ("█" * 10, "red")]
 
 
 def test_a_policy_with_errors_exits_1(tmp_path: Path) -> None:
