@@ -153,11 +153,12 @@ class _Builder:
         if rng.random() < 0.55:
             solved = self._later(at, minutes=30)
             if solved is not None:
+                # A solved ticket leaves the workflow, which ends its node clocks.
                 self._event(
                     ticket,
                     "ticket.updated",
                     solved,
-                    fields={"status": "solved"},
+                    fields={"status": "solved", "node": None},
                     actor=_agent(agent),
                 )
 
