@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from slarules._history import Record, unpack
 from slarules._instants import MICROSECOND, from_micros
 from slarules._program import (
     MetricProgram,
@@ -25,65 +26,12 @@ from slarules.actions import Action
 from slarules.calendar import Calendar
 from slarules.clocks import Cycle, percent
 from slarules.durations import format_duration
-from slarules.events import Event
 
-# Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
-_RANK = {
-    "ticket.created": 0,
-    "contact.offered": 1,
-    "ticket.updated": 2,
-    "ticket.replied": 3,
-    "contact.answered": 4,
-    "contact.abandoned": 5,
-}
 _CONTACT_CHANGES = {
     "contact.offered": "offered",
     "contact.answered": "answered",
     "contact.abandoned": "abandoned",
 }
-
-
-class Record(NamedTuple):
-    """An event as the ticket keeps it: compact, and ordered by ``(at, rank, id)``."""
-
-    at: int
-    rank: int
-    id: str
-    type: str
-    fields: dict[str, Any] | None
-    actor: str | None
-    role: str
-    public: bool
-
-    @classmethod
-    def of(cls, event: Event) -> Record:
-        return cls(
-            (event.at - _EPOCH) // MICROSECOND,
-            _RANK[event.type],
-            event.id,
-            event.type.value,
-            event.fields or None,
-            event.actor.id,
-            event.actor.role,
-            event.public,
-        )
-
-    def to_event(self, ticket: str) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "id": self.id,
-            "ticket": ticket,
-            "type": self.type,
-            "at": from_micros(self.at).isoformat(),
-            "actor": {"id": self.actor, "role": self.role},
-        }
-        if self.fields:
-            event["fields"] = self.fields
-        if self.type == "ticket.replied":
-            event["public"] = self.public
-        return event
-
-
-_EPOCH = from_micros(0)
 
 
 class Transition(NamedTuple):
@@ -795,14 +743,15 @@ def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: s
 def replay(
     program: Program,
     ticket: str,
-    history: list[Record],
+    history: list[bytes],
     until: int,
     emit: Emit,
     note: Note | None = None,
 ) -> TicketState:
     """The state of a ticket from scratch: every event and timer up to ``until``, in order."""
     state = TicketState(ticket)
-    for record in history:
+    for packed in history:
+        record = unpack(packed)
         if record.at > until:
             break
         state.run_timers(program, record.at, emit, note)

@@ -19,9 +19,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from slarules._history import Record, pack, packed_id, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, compile_program
-from slarules._ticket import Record, TicketState, Transition, replay
+from slarules._ticket import TicketState, Transition, replay
 from slarules.actions import Action
 from slarules.clocks import Clock
 from slarules.dsl.loader import load_policies, parse_policies
@@ -111,7 +112,7 @@ class _Ticket:
     __slots__ = ("fired", "history", "state")
 
     def __init__(self, ticket: str) -> None:
-        self.history: list[Record] = []
+        self.history: list[bytes] = []  # packed events, in time order (see _history)
         self.fired: array[int] | None = None  # unboxed: 8 bytes an action
         self.state = TicketState(ticket)
 
@@ -235,7 +236,7 @@ class Engine:
             tickets=[
                 TicketHistory(
                     ticket=ticket_id,
-                    events=[record.to_event(ticket_id) for record in ticket.history],
+                    events=[unpack(packed).to_event(ticket_id) for packed in ticket.history],
                     fired=sorted(ticket.fired or ()),
                 )
                 for ticket_id, ticket in self._tickets.items()
@@ -251,9 +252,10 @@ class Engine:
         engine._now = None if state.now is None else to_micros(state.now)
         for saved in state.tickets:
             ticket = engine._tickets[saved.ticket] = _Ticket(saved.ticket)
-            ticket.history = sorted(Record.of(Event.parse(event)) for event in saved.events)
+            records = sorted(Record.of(Event.parse(event)) for event in saved.events)
+            ticket.history = [pack(record) for record in records]
             ticket.fired = array("Q", saved.fired) if saved.fired else None
-            until = max(ticket.history[-1].at, engine._now or ticket.history[-1].at)
+            until = max(records[-1].at, engine._now or records[-1].at)
             emit = engine._collector(ticket, [])
             ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
             engine._schedule(ticket)
@@ -267,28 +269,30 @@ class Engine:
         ticket = self._tickets.get(event.ticket)
         if ticket is None:
             ticket = self._tickets[event.ticket] = _Ticket(event.ticket)
-        elif any(record.id == event.id for record in ticket.history):
-            self.stats.duplicates += 1
-            return []
+        else:
+            event_id = event.id.encode()
+            if any(packed_id(packed) == event_id for packed in ticket.history):
+                self.stats.duplicates += 1
+                return []
         self.stats.events += 1
         record = Record.of(event)
+        packed = pack(record)
         until = record.at if self._now is None else max(record.at, self._now)
         actions: list[Action] = []
         emit = self._collector(ticket, actions)
         state, history = ticket.state, ticket.history
         before = state.wakeup
         in_order = not history or (
-            record[:3] > history[-1][:3]
-            and (state.last_step is None or record.at >= state.last_step)
+            packed > history[-1] and (state.last_step is None or record.at >= state.last_step)
         )
         if in_order:
-            history.append(record)
+            history.append(packed)
             state.run_timers(self._program, record.at, emit, None)
             state.step(self._program, record.at, record, emit)
             state.run_timers(self._program, until, emit, None)
         else:
             self.stats.replays += 1
-            insort(history, record)
+            insort(history, packed)
             until = max(until, state.last_step or until)
             ticket.state = replay(self._program, event.ticket, history, until, emit)
         self._schedule(ticket, before)

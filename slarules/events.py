@@ -36,7 +36,8 @@ class EventType(StrEnum):
 
 
 Role = Literal["agent", "requester", "system"]
-_Identifier = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+# No NUL: the engine packs ids NUL-terminated (slarules._history).
+_Identifier = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern="^[^\x00]+$")]
 
 
 class Actor(BaseModel):
@@ -44,7 +45,7 @@ class Actor(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str | None = None
+    id: Annotated[str, StringConstraints(pattern="^[^\x00]*$")] | None = None
     role: Role = "system"
 
 

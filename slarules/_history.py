@@ -1,0 +1,119 @@
+"""A ticket's events, packed one ``bytes`` each, in time order.
+
+The engine keeps every event of every open ticket so that a late event can replay the ticket.
+Kept as objects (a tuple, an id string, an integer, a dict of fields) an event costs a few
+hundred bytes; packed it costs its content plus one object header. Packed events also sort by
+``(at, rank, id)`` as plain bytes: the instant comes first, big-endian and offset to be unsigned,
+then the rank of the event type, then the id up to a NUL byte (ids cannot contain NUL).
+
+Layout: ``at`` (8 bytes) ``rank`` (1) ``id`` NUL ``who`` (1: role, public, has actor)
+``actor id`` NUL ``fields`` (empty when there are none). Fields are JSON values, which
+:mod:`marshal` writes four times faster than :mod:`json` and a little smaller; the packed form
+never leaves the process (snapshots store events as JSON).
+"""
+
+from __future__ import annotations
+
+import marshal
+import struct
+from typing import Any, NamedTuple
+
+from slarules._instants import MICROSECOND, from_micros
+from slarules.events import Event
+
+__all__ = ["Record", "pack", "packed_id", "unpack"]
+
+# Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
+TYPES = (
+    "ticket.created",
+    "contact.offered",
+    "ticket.updated",
+    "ticket.replied",
+    "contact.answered",
+    "contact.abandoned",
+)
+_RANK = {kind: rank for rank, kind in enumerate(TYPES)}
+_ROLES = ("agent", "requester", "system")
+_ROLE_CODES = {role: code for code, role in enumerate(_ROLES)}
+_HEAD = struct.Struct(">QB")
+_OFFSET = 1 << 63
+_EPOCH = from_micros(0)
+
+
+class Record(NamedTuple):
+    """An event as a ticket step reads it."""
+
+    at: int  # microseconds since the epoch
+    rank: int
+    id: str
+    type: str
+    fields: dict[str, Any] | None
+    actor: str | None
+    role: str
+    public: bool
+
+    @classmethod
+    def of(cls, event: Event) -> Record:
+        return cls(
+            (event.at - _EPOCH) // MICROSECOND,
+            _RANK[event.type],
+            event.id,
+            event.type.value,
+            event.fields or None,
+            event.actor.id,
+            event.actor.role,
+            event.public,
+        )
+
+    def to_event(self, ticket: str) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "id": self.id,
+            "ticket": ticket,
+            "type": self.type,
+            "at": from_micros(self.at).isoformat(),
+            "actor": {"id": self.actor, "role": self.role},
+        }
+        if self.fields:
+            event["fields"] = self.fields
+        if self.type == "ticket.replied":
+            event["public"] = self.public
+        return event
+
+
+def pack(record: Record) -> bytes:
+    who = _ROLE_CODES[record.role] << 2 | record.public << 1 | (record.actor is not None)
+    fields = marshal.dumps(record.fields) if record.fields else b""
+    return b"".join(
+        (
+            _HEAD.pack(record.at + _OFFSET, record.rank),
+            record.id.encode(),
+            b"\0",
+            bytes((who,)),
+            (record.actor or "").encode(),
+            b"\0",
+            fields,
+        )
+    )
+
+
+def unpack(packed: bytes) -> Record:
+    at, rank = _HEAD.unpack_from(packed)
+    id_end = packed.index(0, _HEAD.size)
+    who = packed[id_end + 1]
+    actor_end = packed.index(0, id_end + 2)
+    fields = marshal.loads(packed[actor_end + 1 :]) if len(packed) > actor_end + 1 else None
+    return Record(
+        at - _OFFSET,
+        rank,
+        packed[_HEAD.size : id_end].decode(),
+        TYPES[rank],
+        fields,
+        packed[id_end + 2 : actor_end].decode() if who & 1 else None,
+        _ROLES[who >> 2],
+        bool(who & 2),
+    )
+
+
+def packed_id(packed: bytes) -> bytes:
+    """The event id, still encoded: enough to spot a duplicate without unpacking."""
+    return packed[_HEAD.size : packed.index(0, _HEAD.size)]

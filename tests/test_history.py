@@ -1,0 +1,48 @@
+"""Packed ticket histories: lossless, and ordered as bytes exactly as events apply."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slarules import Event, EventError
+from slarules._history import TYPES, Record, pack, packed_id, unpack
+
+ids = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), min_size=1)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+records = st.builds(
+    lambda at, rank, event_id, fields, actor, role, public: Record(
+        at, rank, event_id, TYPES[rank], fields or None, actor, role, public
+    ),
+    st.integers(-(2**62), 2**62),
+    st.integers(0, len(TYPES) - 1),
+    ids,
+    st.dictionaries(st.text(), json_values, max_size=4),
+    st.none() | ids,
+    st.sampled_from(["agent", "requester", "system"]),
+    st.booleans(),
+)
+
+
+@given(records)
+def test_packing_loses_nothing(record: Record) -> None:
+    packed = pack(record)
+    assert unpack(packed) == record
+    assert packed_id(packed) == record.id.encode()
+
+
+@given(st.lists(records, min_size=2, max_size=6, unique_by=lambda r: r.id))
+def test_packed_events_sort_as_events_apply(history: list[Record]) -> None:
+    by_bytes = [unpack(packed) for packed in sorted(pack(record) for record in history)]
+    assert [r[:3] for r in by_bytes] == sorted(r[:3] for r in history)
+
+
+def test_ids_cannot_hold_nul() -> None:
+    payload = {"id": "a\0b", "ticket": "T", "type": "ticket.created", "at": "2026-03-02T09:00:00Z"}
+    with pytest.raises(EventError, match="`id`"):
+        Event.parse(payload)
