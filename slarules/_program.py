@@ -224,7 +224,8 @@ class _Compiler:
         patterns = tuple(
             Pattern(e.event, e.role, e.visibility, e.change, e.metric) for e in moment.events
         )
-        return Moment(patterns, None)
+        condition = None if moment.condition is None else self.condition(moment.condition)
+        return Moment(patterns, condition)
 
     def metric(self, metric: ast.MetricDecl) -> MetricProgram:
         start, stop = self.moment(metric.start), self.moment(metric.stop)

@@ -295,3 +295,19 @@ def test_a_clock_across_the_spring_forward_night_counts_physical_time(events: Ev
     resolution = clock(engine, "T-1", "resolution", "2026-03-29T10:00:00Z")
     assert resolution.due_at == utc("2026-03-29T11:00:00Z")
     assert resolution.elapsed == 23 * HOUR
+
+
+def test_a_ticket_solved_inside_a_node_ends_the_node_clocks(events: Events) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  node "L1" response within 10m, handling within 30m }'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", node="L1", assignee="al"))
+    # A colleague solves it before the assignee acted: handling ends, the response never came.
+    engine.ingest(events.updated("T-1", "2026-03-02T09:05:00Z", by="bo", status="solved"))
+    clocks = {c.metric: c for c in engine.clocks("T-1", utc("2026-03-02T12:00:00Z"))}
+    assert (clocks["node_handling"].state, clocks["node_handling"].elapsed) == (
+        ClockState.MET,
+        5 * MINUTE,
+    )
+    assert clocks["node_response"].state is ClockState.CANCELLED
+    assert engine.next_wakeup() is None

@@ -185,8 +185,11 @@ class EventPattern(Node):
 
 
 class OnEvents(Node):
+    """``on node left or when status in ["solved"]``: events, and optionally a condition too."""
+
     kind: Literal["events"] = "events"
     events: tuple[EventPattern, ...]
+    condition: Expression | None = None
 
 
 class WhenCondition(Node):
@@ -279,5 +282,5 @@ class Module(Node):
     declarations: tuple[Declaration, ...]
 
 
-for _model in (ListLiteral, Argument, Call, Comparison, Not, AllOf, AnyOf):
+for _model in (ListLiteral, Argument, Call, Comparison, Not, AllOf, AnyOf, OnEvents):
     _model.model_rebuild()

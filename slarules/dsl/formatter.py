@@ -384,7 +384,10 @@ def _holiday(holiday: ast.Holiday) -> str:
 def _moment(moment: ast.OnEvents | ast.WhenCondition) -> str:
     if isinstance(moment, ast.WhenCondition):
         return f"when {_condition(moment.condition)}"
-    return "on " + " or ".join(_event(event) for event in moment.events)
+    events = "on " + " or ".join(_event(event) for event in moment.events)
+    if moment.condition is None:
+        return events
+    return f"{events} or when {_condition(moment.condition)}"
 
 
 def _event(event: ast.EventPattern) -> str:

@@ -670,7 +670,11 @@ class _AstBuilder:
         return "repeat", True
 
     def on_events(self, meta: _Place | None, children: list[Any]) -> ast.OnEvents:
-        return ast.OnEvents(span=self._span(meta), events=tuple(children))
+        events = tuple(child for child in children if isinstance(child, ast.EventPattern))
+        conditions = [child for child in children if not isinstance(child, ast.EventPattern)]
+        return ast.OnEvents(
+            span=self._span(meta), events=events, condition=conditions[0] if conditions else None
+        )
 
     def when_condition(self, meta: _Place | None, children: list[Any]) -> ast.WhenCondition:
         return ast.WhenCondition(span=self._span(meta), condition=children[0])

@@ -210,6 +210,8 @@ def _check_metric(metric: ast.MetricDecl, context: _Context) -> None:
         elif isinstance(moment, ast.OnEvents):
             for event in moment.events:
                 _check_event(event, metric, context)
+            if moment.condition is not None:
+                context.ticket_condition(moment.condition)
     for pause in metric.pauses:
         context.ticket_condition(pause)
     if (
