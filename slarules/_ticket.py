@@ -24,7 +24,7 @@ from slarules._program import (
 )
 from slarules.actions import Action
 from slarules.calendar import Calendar
-from slarules.clocks import Cycle, percent
+from slarules.clocks import Cycle, latest_instant_after, percent
 from slarules.durations import format_duration
 
 _CONTACT_CHANGES = {
@@ -83,7 +83,8 @@ class TicketState:
         # Per trigger, the last cycle it fired in: cycles only move forward, so this is enough
         # to fire once per cycle.
         self.fired_cycles: dict[int, str] | None = None
-        self.repeats: dict[tuple[int, int], tuple[int, int, str]] | None = None
+        # (trigger, action) -> (when it repeats next, or None for never; occurrence; cycle)
+        self.repeats: dict[tuple[int, int], tuple[int | None, int, str]] | None = None
         self.last_step: int | None = None
         self.wakeup: int | None = None
 
@@ -422,16 +423,17 @@ class _Step:
             return
         for position, action in enumerate(trigger.actions):
             due = repeats.get((index, position))
-            if due is None or due[0] > self.at:
+            if due is None or due[0] is None or due[0] > self.at:
                 continue
             _, occurrence, cycle = due
             self._emit_action(trigger, position, cycle, occurrence)
             assert action.every is not None
             repeats[index, position] = (self._after(action.every), occurrence + 1, cycle)
 
-    def _after(self, every: int) -> int:
-        """When a repeat comes due: ``every`` is business time, so nobody is urged at night."""
-        return self.ticket.calendar()._add(self.at, every, True)
+    def _after(self, every: int) -> int | None:
+        """When a repeat comes due: ``every`` is business time, so nobody is urged at night.
+        ``None`` when the calendar never opens again."""
+        return latest_instant_after(self.ticket.calendar(), self.at, every)
 
     def _trigger_cycle(self, trigger: TriggerProgram) -> str:
         """Which cycle of its clocks a trigger fires in: ``resolution:1``, ``node:2``, …"""
@@ -552,7 +554,7 @@ class _Step:
         candidates: list[int] = []
         repeats = self.ticket.repeats
         if repeats:
-            candidates += (due for due, _, _ in repeats.values())
+            candidates += (due for due, _, _ in repeats.values() if due is not None)
         calendar = self.ticket.calendar()
         for cycle, target in self.targeted():
             if not cycle.running:

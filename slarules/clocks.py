@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from slarules._instants import MICROSECOND, from_micros
 from slarules.calendar import Calendar
+from slarules.errors import CalendarError
 
 __all__ = ["Clock", "ClockState", "Progress"]
 
@@ -160,7 +161,7 @@ class Cycle:
             start, end = intervals[i], intervals[i + 1]
             length = calendar._business(start, end)
             if done + length > amount:
-                return calendar._add(start, amount - done, True)
+                return latest_instant_after(calendar, start, amount - done)
             done += length
         resumed = self.resumed
         if resumed is None:
@@ -171,8 +172,8 @@ class Cycle:
                 or done + calendar._business(resumed, self.stopped) <= amount
             ):
                 return None
-            return calendar._add(resumed, amount - done, True)
-        return calendar._add(resumed, max(amount - done, 0), True)
+            return latest_instant_after(calendar, resumed, amount - done)
+        return latest_instant_after(calendar, resumed, max(amount - done, 0))
 
     def first_instant_over(self, calendar: Calendar, amount: int) -> int | None:
         """The first instant at which the elapsed time is greater than ``amount``."""
@@ -225,6 +226,15 @@ class Cycle:
         if self.resumed is None:
             return ClockState.PAUSED
         return ClockState.BREACHED_RUNNING if breached else ClockState.RUNNING
+
+
+def latest_instant_after(calendar: Calendar, start: int, amount: int) -> int | None:
+    """The latest instant with ``amount`` of business time since ``start``; ``None`` when the
+    calendar never gets there (it never opens again, or only after the year 9998)."""
+    try:
+        return calendar._add(start, amount, True)
+    except CalendarError:
+        return None
 
 
 def percent(elapsed: int, target: int) -> float:

@@ -155,3 +155,19 @@ def test_a_condition_that_cannot_be_timed_is_a_policy_error() -> None:
         Engine.from_text(
             POLICY + 'trigger "x" when resolution.remaining < first_response.elapsed then notify'
         )
+
+
+def test_a_calendar_that_never_opens_again_stops_time_not_the_engine(events: Events) -> None:
+    engine = Engine.from_text(
+        """
+        calendar once { timezone "UTC"  hours 2026-03-02 09:00-10:00 }
+        policy "P" { applies when true  calendar once  first_response within 2h }
+        trigger "t" when first_response.elapsed > 30m then notify every 1h
+        """
+    )
+    assert engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z")) == []
+    fired = engine.advance(utc("2026-03-03T00:00:00Z"))
+    assert [a.at for a in fired] == [utc("2026-03-02T09:30:00.000001Z")]
+    assert engine.next_wakeup() is None  # no repeat and no breach can ever come
+    [first] = engine.clocks("T-1", utc("2026-03-05T00:00:00Z"))
+    assert (first.state.value, first.elapsed, first.due_at) == ("running", HOUR, None)
