@@ -96,9 +96,17 @@ class PolicyProgram:
 
 
 @dataclass(frozen=True)
+class Template:
+    """Message text with placeholders, ``"due at {resolution.due_at}"``: literal text and
+    ``(path, reader)`` pairs, compiled once with the policy set."""
+
+    parts: tuple[str | tuple[str, Evaluate], ...]
+
+
+@dataclass(frozen=True)
 class ActionProgram:
     name: str
-    arguments: tuple[Evaluate | str, ...]  # values to read, or text with {placeholders}
+    arguments: tuple[Evaluate | Template, ...]  # values to read, or text with {placeholders}
     every: int | None
 
 
@@ -165,9 +173,6 @@ class Program:
                 or reaction.starts
             )
         return found
-
-    def placeholder_reader(self, path: str) -> Evaluate:
-        return compile_value(_reference(path), self.metric_names)
 
 
 def _reaction(metric: MetricProgram, signal: Signal) -> Reaction:
@@ -264,9 +269,19 @@ class _Compiler:
             actions=tuple(self.action(action) for action in trigger.actions),
         )
 
+    def template(self, text: str) -> Template:
+        parts: list[str | tuple[str, Evaluate]] = []
+        rest = text
+        while "{" in rest and "}" in rest[rest.index("{") :]:
+            before, _, after = rest.partition("{")
+            path, _, rest = after.partition("}")
+            parts += [before, (path.strip(), compile_value(_reference(path.strip()), self.metrics))]
+        parts.append(rest)
+        return Template(tuple(part for part in parts if part != ""))
+
     def action(self, action: ast.ActionCall) -> ActionProgram:
-        arguments: list[Evaluate | str] = [
-            argument.value
+        arguments: list[Evaluate | Template] = [
+            self.template(argument.value)
             if isinstance(argument, ast.StringLiteral)
             else compile_value(argument, self.metrics)
             for argument in action.arguments

@@ -19,12 +19,14 @@ from slarules._program import (
     Program,
     Reaction,
     Signal,
+    Template,
     TriggerProgram,
     warn_amount,
 )
 from slarules.actions import Action
 from slarules.calendar import Calendar
 from slarules.clocks import Cycle, latest_instant_after, percent
+from slarules.conditions import Evaluate
 from slarules.durations import format_duration
 
 _CONTACT_CHANGES = {
@@ -509,9 +511,9 @@ class _Step:
             return f"{name} just went past its target, {used}"
         return f"{name} {format_duration(remaining * MICROSECOND)} left, {used}"
 
-    def _argument(self, argument: Any) -> str | None:
-        if isinstance(argument, str):
-            return _interpolate(argument, self)
+    def _argument(self, argument: Evaluate | Template) -> str | None:
+        if isinstance(argument, Template):
+            return _interpolate(argument, self.view)
         return _text(argument(self.view))
 
     # -- warnings ----------------------------------------------------------------------------
@@ -619,20 +621,12 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _interpolate(template: str, step: _Step) -> str:
+def _interpolate(template: Template, view: _View) -> str:
     """``"due at {resolution.due_at}"`` with the value as of this step."""
-    if "{" not in template:
-        return template
-    out: list[str] = []
-    rest = template
-    while "{" in rest and "}" in rest[rest.index("{") :]:
-        before, _, after = rest.partition("{")
-        path, _, rest = after.partition("}")
-        out.append(before)
-        value = step.program.placeholder_reader(path.strip())(step.view)
-        out.append(_display(path.strip(), value))
-    out.append(rest)
-    return "".join(out)
+    return "".join(
+        part if isinstance(part, str) else _display(part[0], part[1](view))
+        for part in template.parts
+    )
 
 
 def _display(path: str, value: Any) -> str:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 from slarules._history import Record, pack, packed_id, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, compile_program
-from slarules._ticket import TicketState, Transition, replay
+from slarules._ticket import Emit, TicketState, Transition, replay
 from slarules.actions import Action
 from slarules.clocks import Clock
 from slarules.dsl.loader import load_policies, parse_policies
@@ -298,7 +298,7 @@ class Engine:
         self._schedule(ticket, before)
         return actions
 
-    def _collector(self, ticket: _Ticket, actions: list[Action]) -> Any:
+    def _collector(self, ticket: _Ticket, actions: list[Action]) -> Emit:
         def emit(action: Action) -> None:
             fingerprint = _fingerprint(action.key)
             if ticket.fired is None:
