@@ -21,7 +21,7 @@ from slarules.conditions import (
 )
 from slarules.dsl import ast
 from slarules.dsl.formatter import format_condition
-from slarules.dsl.schema import NODE_METRICS
+from slarules.dsl.schema import NODE_METRICS, Function
 from slarules.policyset import PolicySet
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -186,7 +186,7 @@ def _reaction(metric: MetricProgram, signal: Signal) -> Reaction:
 
 def compile_program(policies: PolicySet) -> Program:
     names = frozenset(policies.metrics)
-    compile_ = _Compiler(names)
+    compile_ = _Compiler(names, policies.functions)
     compiled_policies = tuple(
         compile_.policy(declaration, policies.calendars)
         for declaration in policies.policies.values()
@@ -212,12 +212,13 @@ def compile_program(policies: PolicySet) -> Program:
 
 
 class _Compiler:
-    def __init__(self, metrics: frozenset[str]) -> None:
+    def __init__(self, metrics: frozenset[str], functions: Mapping[str, Function]) -> None:
         self.metrics = metrics
+        self.functions = functions
         self.seen: list[Condition] = []
 
     def condition(self, expression: ast.Expression) -> Condition:
-        compiled = compile_condition(expression, self.metrics)
+        compiled = compile_condition(expression, self.metrics, self.functions)
         self.seen.append(compiled)
         return compiled
 
@@ -275,7 +276,8 @@ class _Compiler:
         while "{" in rest and "}" in rest[rest.index("{") :]:
             before, _, after = rest.partition("{")
             path, _, rest = after.partition("}")
-            parts += [before, (path.strip(), compile_value(_reference(path.strip()), self.metrics))]
+            value = compile_value(_reference(path.strip()), self.metrics, self.functions)
+            parts += [before, (path.strip(), value)]
         parts.append(rest)
         return Template(tuple(part for part in parts if part != ""))
 
@@ -283,7 +285,7 @@ class _Compiler:
         arguments: list[Evaluate | Template] = [
             self.template(argument.value)
             if isinstance(argument, ast.StringLiteral)
-            else compile_value(argument, self.metrics)
+            else compile_value(argument, self.metrics, self.functions)
             for argument in action.arguments
         ]
         every = None if action.every is None else action.every.value // _MICROSECOND

@@ -16,6 +16,7 @@ from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
 from slarules.demo import QUICK_ABANDON, CallSummary, MetricSummary
 from slarules.durations import format_duration
+from slarules.plugins import PluginInfo
 
 BAR_WIDTH = 24
 _STATE_STYLES = {
@@ -140,3 +141,19 @@ def calls_text(calls: CallSummary) -> Text:
 
 def _share(percent: float | None) -> str:
     return "-" if percent is None else f"{percent:g}%"
+
+
+def plugins_table(infos: Iterable[PluginInfo]) -> Table:
+    table = Table(title="Plugins")
+    for column in ("plugin", "distribution", "adapters", "actions", "functions", "calendars"):
+        table.add_column(column)
+    for info in infos:
+        origin = f"{info.distribution} {info.version}" if info.distribution else "(in code)"
+        table.add_row(
+            info.name,
+            origin,
+            *(", ".join(names) or "-" for names in (
+                info.adapters, info.actions, info.functions, info.calendars
+            )),
+        )  # fmt: skip
+    return table

@@ -45,7 +45,20 @@ class Transition(NamedTuple):
     cause: str  # "event evt-81 (ticket.updated)" or "time"
 
 
-Emit = Callable[[Action], None]
+class Breach(NamedTuple):
+    """A clock went over its target at ``at``: not an action, a notice for the engine's hooks."""
+
+    ticket: str
+    metric: str
+    cycle: int
+    at: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.ticket}/breach/{self.metric}:{self.cycle}"
+
+
+Emit = Callable[[Action | Breach], None]
 Note = Callable[[Transition], None]
 
 
@@ -519,34 +532,40 @@ class _Step:
     # -- warnings ----------------------------------------------------------------------------
 
     def fire_warnings(self) -> None:
-        ticket = self.ticket
-        if ticket.policy is None:
+        """Warnings at their percentages, then the notice of a breach."""
+        policy = self.ticket.policy
+        if policy is None:
             return
         for cycle, target in self.targeted():
             if not cycle.active:
                 continue
-            found = ticket.policy.target(cycle.metric, cycle.node)
+            found = policy.target(cycle.metric, cycle.node)
             assert found is not None
+            elapsed = self.elapsed(cycle)
             for warn in found.warn_at:
-                if self.elapsed(cycle) <= warn_amount(target, warn):
-                    continue
-                if warn <= cycle.warned:
-                    continue
-                cycle.warned = warn
-                self._note(_subject(cycle), f"{warn:g}% used")
-                self.emit(
-                    Action(
-                        name="warn",
-                        args=(ticket.handler,),
-                        ticket=ticket.id,
-                        trigger=f"warn at {warn:g}%",
-                        clock=cycle.metric,
-                        cycle=cycle.number,
-                        at=from_micros(self.at),
-                        reason=f"{warn:g}% of the target used; {self._describe(cycle)}",
-                        key=f"{ticket.id}/warn/{cycle.metric}:{cycle.number}/{warn:g}/0",
-                    )
-                )
+                if elapsed > warn_amount(target, warn) and warn > cycle.warned:
+                    self._warn(cycle, warn)
+            if elapsed > target and not cycle.breach_noticed:
+                cycle.breach_noticed = True
+                self.emit(Breach(self.ticket.id, cycle.metric, cycle.number, self.at))
+
+    def _warn(self, cycle: Cycle, warn: float) -> None:
+        ticket = self.ticket
+        cycle.warned = warn
+        self._note(_subject(cycle), f"{warn:g}% used")
+        self.emit(
+            Action(
+                name="warn",
+                args=(ticket.handler,),
+                ticket=ticket.id,
+                trigger=f"warn at {warn:g}%",
+                clock=cycle.metric,
+                cycle=cycle.number,
+                at=from_micros(self.at),
+                reason=f"{warn:g}% of the target used; {self._describe(cycle)}",
+                key=f"{ticket.id}/warn/{cycle.metric}:{cycle.number}/{warn:g}/0",
+            )
+        )
 
     # -- timers ------------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@
   policy file;
 * ``slarules check`` reports the diagnostics of policy files, ``slarules fmt`` tidies them;
 * ``slarules simulate`` replays events through a policy file, ``slarules demo`` a generated day
-  through the bundled example.
+  through the bundled example;
+* ``slarules plugins`` lists what is installed, ``slarules import ADAPTER`` turns a helpdesk's
+  SLA settings into a policy file, ``slarules new-plugin`` scaffolds an adapter.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ import click
 from rich.console import Console
 
 from slarules import __version__
-from slarules._render import actions_table, calls_text, clocks_table, compliance_table
+from slarules._render import (
+    actions_table,
+    calls_text,
+    clocks_table,
+    compliance_table,
+    plugins_table,
+)
+from slarules._scaffold import scaffold
 from slarules._suggest import did_you_mean
 from slarules.actions import Action
 from slarules.calendar import Calendar
@@ -34,9 +43,10 @@ from slarules.dsl.hours import HoursLine, calendar_from_hours, parse_hours
 from slarules.dsl.loader import load_policies
 from slarules.durations import format_duration, parse_duration
 from slarules.engine import Engine
-from slarules.errors import CalendarError, EventError, PolicyError, SlaRulesError
+from slarules.errors import CalendarError, EventError, PluginError, PolicyError, SlaRulesError
 from slarules.events import Event
 from slarules.examples import example_policy_path
+from slarules.plugins import Plugins
 from slarules.timezones import to_local
 
 __all__ = ["main"]
@@ -445,3 +455,99 @@ def _replay_file(engine: Engine, path: Path) -> tuple[list[Action], datetime | N
             at = Event.parse(payload).at
             latest = at if latest is None else max(latest, at)
     return actions, latest
+
+
+# -- plugins -----------------------------------------------------------------------------------
+
+
+def _plugins() -> Plugins:
+    try:
+        return Plugins()
+    except PluginError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command(name="plugins")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+def plugins_command(output_format: str) -> None:
+    """List the installed plugins: distributions, versions, and what each one adds."""
+    infos = _plugins().describe()
+    if output_format == "json":
+        click.echo(json.dumps([info.model_dump() for info in infos], indent=2))
+        return
+    _console().print(plugins_table(infos))
+
+
+class _Importers(click.Group):
+    """One subcommand per installed adapter with an importer, its options the files it reads."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, spec in _plugins().adapters.items() if spec.importer)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        spec = _plugins().adapters.get(name)
+        if spec is None or spec.importer is None:
+            return None
+        importer = spec.importer
+
+        def run(output: str | None, **files: str) -> None:
+            exports = {name: _read_json(path) for name, path in files.items()}
+            try:
+                text = importer.convert(exports)
+            except SlaRulesError as error:
+                raise click.ClickException(str(error)) from None
+            if output is None:
+                click.echo(text, nl=False)
+            else:
+                Path(output).write_text(text, encoding="utf-8")
+                click.echo(f"wrote {output}", err=True)
+
+        options = [
+            click.Option(
+                [f"--{name.replace('_', '-')}", name],
+                type=click.Path(exists=True, dir_okay=False),
+                required=True,
+                help=f"The `{name}` export (JSON).",
+            )
+            for name in importer.inputs
+        ]
+        options.append(
+            click.Option(["-o", "--output"], type=click.Path(dir_okay=False), help="Write here.")
+        )
+        return click.Command(name, callback=run, params=options, help=importer.summary)
+
+
+@main.group(name="import", cls=_Importers)
+def import_command() -> None:
+    """Turn a helpdesk's exported SLA settings into a policy file (`slarules import ADAPTER`)."""
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"cannot read `{path}`: {error}") from None
+
+
+@main.command(name="new-plugin")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Where to create the distribution's folder.",
+)
+def new_plugin(name: str, directory: str) -> None:
+    """Scaffold a working adapter distribution NAME, with tests that pass."""
+    try:
+        root = scaffold(name, Path(directory))
+    except (ValueError, FileExistsError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {root}; next: pip install -e {root} && pytest {root / 'tests'}")

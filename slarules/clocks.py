@@ -82,6 +82,7 @@ class Cycle:
     """
 
     __slots__ = (
+        "breach_noticed",
         "cancelled",
         "intervals",
         "metric",
@@ -105,6 +106,7 @@ class Cycle:
         self.stopped: int | None = None
         self.cancelled = False
         self.warned = 0.0  # the highest warning percent already given
+        self.breach_noticed = False
 
     @property
     def active(self) -> bool:

@@ -12,18 +12,21 @@ without an event (its timers).
 from __future__ import annotations
 
 import functools
+import logging
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from slarules._instants import from_micros, to_micros
 from slarules.dsl import ast
-from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES, is_time_varying
+from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES, Function, Type, is_time_varying
 
 __all__ = ["Condition", "Threshold", "TicketView", "compile_condition"]
 
 _MICROSECOND = timedelta(microseconds=1)
+_logger = logging.getLogger("slarules.plugins")
 
 
 class TicketView(Protocol):
@@ -68,9 +71,14 @@ class Condition:
         return not self.metrics and not self.node
 
 
-def compile_condition(expression: ast.Expression, metrics: frozenset[str]) -> Condition:
-    """Compile a validated condition; ``metrics`` are the names of the policy set's metrics."""
-    compiler = _Compiler(metrics)
+def compile_condition(
+    expression: ast.Expression,
+    metrics: frozenset[str],
+    functions: Mapping[str, Function] | None = None,
+) -> Condition:
+    """Compile a validated condition; ``metrics`` are the names of the policy set's metrics,
+    ``functions`` the plugin functions it may call."""
+    compiler = _Compiler(metrics, functions or {})
     evaluate = compiler.compile(expression)
     return Condition(
         evaluate=evaluate,
@@ -81,14 +89,19 @@ def compile_condition(expression: ast.Expression, metrics: frozenset[str]) -> Co
     )
 
 
-def compile_value(expression: ast.Expression, metrics: frozenset[str]) -> Evaluate:
+def compile_value(
+    expression: ast.Expression,
+    metrics: frozenset[str],
+    functions: Mapping[str, Function] | None = None,
+) -> Evaluate:
     """A value (not a condition), such as an action's argument ``node.assignee``."""
-    return _Compiler(metrics).compile(expression)
+    return _Compiler(metrics, functions or {}).compile(expression)
 
 
 class _Compiler:
-    def __init__(self, metrics: frozenset[str]) -> None:
+    def __init__(self, metrics: frozenset[str], functions: Mapping[str, Function]) -> None:
         self.metrics = metrics
+        self.functions = functions
         self.read_metrics: set[str] = set()
         self.reads_node = False
         self.thresholds: list[Threshold] = []
@@ -117,6 +130,8 @@ class _Compiler:
                 return functools.reduce(_both, [self.compile(o) for o in expression.operands])
             case ast.AnyOf():
                 return functools.reduce(_either, [self.compile(o) for o in expression.operands])
+            case ast.Call():
+                return self._call(expression)
         raise AssertionError(f"unexpected expression {expression!r}")  # pragma: no cover
 
     @staticmethod
@@ -145,6 +160,30 @@ class _Compiler:
             key = keys[0]
             return lambda view: view.fields.get(key)
         return lambda view: _dig(view.fields, keys)
+
+    def _call(self, call: ast.Call) -> Evaluate:
+        # Validation admits only plugin functions in ticket conditions (SLA307), with arguments
+        # by position and none of them a running clock value (SLA309).
+        function = self.functions[call.function]
+        implementation = function.implementation
+        assert implementation is not None
+        arguments = [
+            (self.compile(argument.value), parameter.type)
+            for parameter, argument in zip(function.parameters, call.arguments, strict=False)
+        ]
+        returns = function.returns
+
+        def evaluate(view: TicketView) -> Any:
+            values = [to_python(value(view), kind) for value, kind in arguments]
+            try:
+                return from_python(implementation(*values), returns)
+            except Exception:
+                # A plugin's bug must not stop the engine: the value is missing, as for a field
+                # the ticket does not have, and the log says why.
+                _logger.exception("function `%s` failed on %r", call.function, values)
+                return None
+
+        return evaluate
 
     def _comparison(self, comparison: ast.Comparison) -> Evaluate:
         left, right = comparison.left, comparison.right
@@ -246,3 +285,22 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "not-in": lambda item, container: not _member(item, container),
     "contains": lambda container, item: _member(item, container),
 }
+
+
+def to_python(value: Any, kind: Type) -> Any:
+    """A condition value as plugin code expects it: durations as timedeltas, instants as aware
+    datetimes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if kind == Type.DURATION:
+            return timedelta(microseconds=value)
+        if kind == Type.INSTANT:
+            return from_micros(value)
+    return value
+
+
+def from_python(value: Any, kind: Type) -> Any:
+    if isinstance(value, timedelta):
+        return value // _MICROSECOND
+    if isinstance(value, datetime):
+        return to_micros(value, "a function's result")
+    return value

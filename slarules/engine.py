@@ -12,37 +12,76 @@ import hashlib
 import heapq
 from array import array
 from bisect import insort
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
 from slarules._history import Record, pack, packed_id, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, compile_program
-from slarules._ticket import Emit, TicketState, Transition, replay
+from slarules._ticket import Breach, Emit, TicketState, Transition, replay
 from slarules.actions import Action
 from slarules.clocks import Clock
 from slarules.dsl.loader import load_policies, parse_policies
-from slarules.errors import EventError
+from slarules.errors import (
+    ActionError,
+    AuthenticationError,
+    EventError,
+    PayloadError,
+    PluginError,
+    SlaRulesError,
+)
 from slarules.events import Event
+from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
+from slarules.specs import InboundRequest
 
-__all__ = ["Engine", "EngineState", "EngineStats", "Explanation", "Rejected"]
+__all__ = ["Delivery", "Engine", "EngineState", "EngineStats", "Explanation", "Rejected"]
 
 EventInput = Event | Mapping[str, Any] | str | bytes
+Stage = Literal["event", "payload", "authentication"]
 
 
 class Rejected(BaseModel):
-    """An event the engine could not take, kept with the reason so it can be fixed and retried."""
+    """Input the engine could not take, kept with the reason so it can be fixed and retried.
+
+    ``stage`` says what failed: a normalized ``event``, or, for a request to an ``adapter``, its
+    ``authentication`` or its ``payload`` (then ``payload`` is the body as text, with the
+    request's ``headers`` and ``received_at``). Authentication failures are kept for inspection
+    only: retrying them cannot help.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     payload: JsonValue
     reason: str
     problems: tuple[tuple[str, str], ...]
+    stage: Stage = "event"
+    adapter: str | None = None
+    headers: dict[str, str] = {}
+    received_at: AwareDatetime | None = None
+
+
+class Delivery(BaseModel):
+    """The outcome of executing one action: done, or the error, and whether to try again.
+
+    ``permanent`` failures (no adapter for the ticket, a ``404``) cannot succeed by retrying as
+    is; ``retry_after`` is the delay the helpdesk asked for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Action
+    attempt: int
+    error: str | None = None
+    retry_after: float | None = None
+    permanent: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 class EngineStats(BaseModel):
@@ -51,12 +90,15 @@ class EngineStats(BaseModel):
     rejected: int = 0
     replays: int = 0  # late events that made a ticket re-evaluate its history
     actions: int = 0
+    delivered: int = 0
+    failed: int = 0  # execution attempts that raised
 
 
 class TicketHistory(BaseModel):
     ticket: str
     events: list[dict[str, JsonValue]]
     fired: list[int]  # fingerprints of the keys of the actions already returned
+    source: str | None = None  # the adapter that feeds the ticket
 
 
 class EngineState(BaseModel):
@@ -67,6 +109,7 @@ class EngineState(BaseModel):
     now: datetime | None
     tickets: list[TicketHistory]
     rejected: list[Rejected]
+    failed: list[Delivery] = []
     stats: EngineStats
 
 
@@ -128,37 +171,76 @@ class Engine:
     '2026-03-02T10:00:00.000001+00:00'
     """
 
-    def __init__(self, policies: PolicySet) -> None:
+    def __init__(
+        self,
+        policies: PolicySet,
+        *,
+        plugins: Iterable[object] | Plugins = (),
+        block: Iterable[str] = (),
+        entry_points: bool = True,
+        settings: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """``plugins`` registers plugin objects in code, besides the installed ones (unless
+        ``entry_points`` is false); ``block`` names plugins not to load; ``settings`` maps a plugin
+        name to its settings (the environment's ``SLARULES_<PLUGIN>_<KEY>`` fill in the rest)."""
+        if not isinstance(plugins, Plugins):
+            plugins = Plugins(plugins, block=block, entry_points=entry_points, settings=settings)
+        self.plugins = plugins
+        _check_actions(policies, plugins)
         self.policies = policies
         self._program: Program = compile_program(policies)
         self._tickets: dict[str, _Ticket] = {}
+        self._sources: dict[str, str] = {}
         self._timers: list[tuple[int, str]] = []
         self._now: int | None = None
+        self._breaches: list[Breach] = []
         self.rejected: list[Rejected] = []
+        self.failed: list[Delivery] = []
         self.stats = EngineStats()
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Engine:
-        return cls(load_policies(path))
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        plugins: Iterable[object] = (),
+        block: Iterable[str] = (),
+        entry_points: bool = True,
+        settings: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Engine:
+        """An engine for a policy file, its names checked against the plugins it loads."""
+        manager = Plugins(plugins, block=block, entry_points=entry_points, settings=settings)
+        return cls(load_policies(path, manager.vocabulary()), plugins=manager)
 
     @classmethod
-    def from_text(cls, text: str, source: str = "<text>") -> Engine:
-        return cls(parse_policies(text, source))
+    def from_text(
+        cls,
+        text: str,
+        source: str = "<text>",
+        *,
+        plugins: Iterable[object] = (),
+        block: Iterable[str] = (),
+        entry_points: bool = True,
+        settings: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Engine:
+        manager = Plugins(plugins, block=block, entry_points=entry_points, settings=settings)
+        return cls(parse_policies(text, source, manager.vocabulary()), plugins=manager)
 
     # -- input ---------------------------------------------------------------------------------
 
-    def ingest(self, event: EventInput) -> list[Action]:
+    def ingest(self, event: EventInput, source: str | None = None) -> list[Action]:
         """Take one event; return the actions that became due up to its instant (or up to the
         instant the engine has advanced to, for a late event). A bad event raises
-        :class:`EventError` and is kept in :attr:`rejected`."""
+        :class:`EventError` and is kept in :attr:`rejected`. ``source`` names the adapter of the
+        helpdesk the ticket lives in, which carries out its ticket actions (:meth:`execute`)."""
         try:
             parsed = Event.parse(event)
         except EventError as error:
             self._reject(event, error)
             raise
-        return self._ingest(parsed)
+        return self._notify(self._ingest(parsed, source))
 
-    def ingest_many(self, events: Iterable[EventInput]) -> list[Action]:
+    def ingest_many(self, events: Iterable[EventInput], source: str | None = None) -> list[Action]:
         """Take events in arrival order; bad ones go to :attr:`rejected` and the rest go on."""
         actions: list[Action] = []
         for event in events:
@@ -167,15 +249,65 @@ class Engine:
             except EventError as error:
                 self._reject(event, error)
                 continue
-            actions += self._ingest(parsed)
-        return actions
+            actions += self._ingest(parsed, source)
+        return self._notify(actions)
+
+    def receive(self, adapter: str, request: InboundRequest) -> list[Action]:
+        """Take a request that a helpdesk sent to ``adapter``: authenticate it, turn it into
+        events, ingest them. Raises :class:`AuthenticationError` or :class:`PayloadError` (or
+        :class:`PluginError` for an adapter's bug); the request is kept in :attr:`rejected`."""
+        handler = self.plugins.adapter(adapter)
+        try:
+            handler.authenticate(request)
+        except AuthenticationError as error:
+            self._reject_request(adapter, request, "authentication", str(error), ())
+            raise
+        except Exception as error:
+            self._reject_request(adapter, request, "authentication", _failure(error), ())
+            raise PluginError(f"adapter `{adapter}` failed: {_failure(error)}") from error
+        return self._parse(adapter, handler.parse, request)
 
     def retry_rejected(self) -> list[Action]:
-        """Ingest the rejected events again (after a fix in a plugin or the host); those that still
-        fail stay rejected."""
-        waiting, self.rejected = self.rejected, []
+        """Take the rejected events and payloads again (after a fix in a plugin, a mapping or the
+        host); those that still fail stay rejected, and so do authentication failures."""
+        waiting = [item for item in self.rejected if item.stage != "authentication"]
+        self.rejected = [item for item in self.rejected if item.stage == "authentication"]
         self.stats.rejected -= len(waiting)
-        return self.ingest_many(item.payload for item in waiting)  # type: ignore[misc]
+        actions = self.ingest_many(item.payload for item in waiting if item.stage == "event")  # type: ignore[misc]
+        for item in waiting:
+            if item.stage == "payload" and item.adapter is not None:
+                request = InboundRequest(
+                    body=str(item.payload).encode(),
+                    headers=item.headers,
+                    received_at=item.received_at or datetime.min.replace(tzinfo=UTC),
+                )
+                try:
+                    handler = self.plugins.adapter(item.adapter)
+                    actions += self._parse(item.adapter, handler.parse, request)
+                except SlaRulesError:
+                    continue  # kept again by _parse, or the adapter is gone: keep the item
+        return actions
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def execute(self, actions: Iterable[Action], attempt: int = 1) -> list[Delivery]:
+        """Carry out actions through the plugins that own them. Failures never raise: they are
+        returned, kept in :attr:`failed` for :meth:`retry_failed`, and reported through the
+        ``slarules_on_action_failed`` hook."""
+        deliveries = [self._execute(action, attempt) for action in actions]
+        self.failed += [delivery for delivery in deliveries if not delivery.ok]
+        return deliveries
+
+    def retry_failed(self) -> list[Delivery]:
+        """Execute the failed actions again; those that fail again stay in :attr:`failed`."""
+        waiting, self.failed = self.failed, []
+        deliveries = [self._execute(item.action, item.attempt + 1) for item in waiting]
+        self.failed += [delivery for delivery in deliveries if not delivery.ok]
+        return deliveries
+
+    def source_of(self, ticket_id: str) -> str | None:
+        """The adapter that feeds the ticket, if any."""
+        return self._sources.get(ticket_id)
 
     def advance(self, now: datetime) -> list[Action]:
         """Fire every timer up to ``now``; return the actions, in the order they became due."""
@@ -190,7 +322,7 @@ class Engine:
             ticket.state.run_timers(self._program, until, self._collector(ticket, actions), None)
             self._schedule(ticket)
         actions.sort(key=lambda action: action.at)
-        return actions
+        return self._notify(actions)
 
     # -- output --------------------------------------------------------------------------------
 
@@ -238,34 +370,44 @@ class Engine:
                     ticket=ticket_id,
                     events=[unpack(packed).to_event(ticket_id) for packed in ticket.history],
                     fired=sorted(ticket.fired or ()),
+                    source=self._sources.get(ticket_id),
                 )
                 for ticket_id, ticket in self._tickets.items()
             ],
             rejected=list(self.rejected),
+            failed=list(self.failed),
             stats=self.stats.model_copy(),
         )
 
     @classmethod
-    def restore(cls, policies: PolicySet, state: EngineState) -> Engine:
+    def restore(
+        cls, policies: PolicySet, state: EngineState, *, plugins: Iterable[object] | Plugins = ()
+    ) -> Engine:
         """An engine that carries on from a snapshot: no action already returned comes again."""
-        engine = cls(policies)
+        engine = cls(policies, plugins=plugins)
         engine._now = None if state.now is None else to_micros(state.now)
         for saved in state.tickets:
             ticket = engine._tickets[saved.ticket] = _Ticket(saved.ticket)
             records = sorted(Record.of(Event.parse(event)) for event in saved.events)
             ticket.history = [pack(record) for record in records]
             ticket.fired = array("Q", saved.fired) if saved.fired else None
+            if saved.source is not None:
+                engine._sources[saved.ticket] = saved.source
             until = max(records[-1].at, engine._now or records[-1].at)
             emit = engine._collector(ticket, [])
             ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
             engine._schedule(ticket)
         engine.rejected = list(state.rejected)
+        engine.failed = list(state.failed)
         engine.stats = state.stats.model_copy()
+        engine._breaches.clear()  # noticed before the snapshot
         return engine
 
     # -- inside --------------------------------------------------------------------------------
 
-    def _ingest(self, event: Event) -> list[Action]:
+    def _ingest(self, event: Event, source: str | None) -> list[Action]:
+        if source is not None:
+            self._sources[event.ticket] = source
         ticket = self._tickets.get(event.ticket)
         if ticket is None:
             ticket = self._tickets[event.ticket] = _Ticket(event.ticket)
@@ -299,17 +441,101 @@ class Engine:
         return actions
 
     def _collector(self, ticket: _Ticket, actions: list[Action]) -> Emit:
-        def emit(action: Action) -> None:
-            fingerprint = _fingerprint(action.key)
+        def emit(item: Action | Breach) -> None:
+            fingerprint = _fingerprint(item.key)
             if ticket.fired is None:
                 ticket.fired = array("Q")
             elif fingerprint in ticket.fired:
                 return
             ticket.fired.append(fingerprint)
+            if isinstance(item, Breach):
+                self._breaches.append(item)
+                return
             self.stats.actions += 1
-            actions.append(action)
+            actions.append(item)
 
         return emit
+
+    def _notify(self, actions: list[Action]) -> list[Action]:
+        """Tell the plugins about breaches and warnings; the actions pass through."""
+        breaches, self._breaches = self._breaches, []
+        plugins = self.plugins
+        if breaches and plugins.has_listeners("slarules_on_breach"):
+            for breach in breaches:
+                clock = self._clock_at(breach.ticket, breach.metric, breach.cycle, breach.at)
+                plugins.notify("slarules_on_breach", clock=clock)
+        if actions and plugins.has_listeners("slarules_on_warning"):
+            for action in actions:
+                if action.name == "warn" and action.clock is not None:
+                    at = to_micros(action.at)
+                    clock = self._clock_at(action.ticket, action.clock, action.cycle, at)
+                    plugins.notify("slarules_on_warning", action=action, clock=clock)
+        return actions
+
+    def _clock_at(self, ticket: str, metric: str, cycle: int | None, at: int) -> Clock:
+        state = self._state_at(ticket, at)
+        return next(
+            clock
+            for clock in _measure(state, at)
+            if clock.metric == metric and clock.cycle == cycle
+        )
+
+    def _parse(
+        self,
+        adapter: str,
+        parse: Callable[[InboundRequest], list[Event]],
+        request: InboundRequest,
+    ) -> list[Action]:
+        try:
+            events = parse(request)
+        except PayloadError as error:
+            problems = ((error.field, error.reason),)
+            self._reject_request(adapter, request, "payload", str(error), problems)
+            raise
+        except Exception as error:
+            self._reject_request(adapter, request, "payload", _failure(error), ())
+            raise PluginError(f"adapter `{adapter}` failed: {_failure(error)}") from error
+        actions: list[Action] = []
+        for event in events:
+            actions += self._ingest(event, adapter)
+        return self._notify(actions)
+
+    def _execute(self, action: Action, attempt: int) -> Delivery:
+        spec = self.plugins.actions.get(action.name)
+        if spec is None:
+            return self._failed(action, attempt, f"no plugin executes `{action.name}`", None, True)
+        try:
+            context = self.plugins.context(action.name, self._sources.get(action.ticket), attempt)
+            spec.execute(action, context)
+        except ActionError as error:
+            return self._failed(action, attempt, str(error), error.retry_after, error.permanent)
+        except PluginError as error:  # the ticket's adapter is not installed or not configured
+            return self._failed(action, attempt, str(error), None, True)
+        except Exception as error:
+            return self._failed(action, attempt, _failure(error), None, False)
+        self.stats.delivered += 1
+        self.plugins.notify("slarules_on_action_delivered", action=action)
+        return Delivery(action=action, attempt=attempt)
+
+    def _failed(
+        self,
+        action: Action,
+        attempt: int,
+        error: str,
+        retry_after: float | None,
+        permanent: bool,
+    ) -> Delivery:
+        self.stats.failed += 1
+        self.plugins.notify(
+            "slarules_on_action_failed", action=action, error=error, attempt=attempt
+        )
+        return Delivery(
+            action=action,
+            attempt=attempt,
+            error=error,
+            retry_after=retry_after,
+            permanent=permanent,
+        )
 
     def _schedule(self, ticket: _Ticket, before: int | None = None) -> None:
         """Queue the ticket's next wake-up, unless it is queued already (``before``)."""
@@ -344,10 +570,32 @@ class Engine:
             raise KeyError(f"no events for ticket `{ticket_id}`") from None
 
     def _reject(self, payload: object, error: EventError) -> None:
-        self.stats.rejected += 1
-        self.rejected.append(
-            Rejected(payload=_jsonable(payload), reason=str(error), problems=error.problems)
+        self._keep(Rejected(payload=_jsonable(payload), reason=str(error), problems=error.problems))
+
+    def _reject_request(
+        self,
+        adapter: str,
+        request: InboundRequest,
+        stage: Stage,
+        reason: str,
+        problems: tuple[tuple[str, str], ...],
+    ) -> None:
+        self._keep(
+            Rejected(
+                payload=request.body.decode("utf-8", "replace"),
+                reason=f"{adapter}: {reason}",
+                problems=problems,
+                stage=stage,
+                adapter=adapter,
+                headers=dict(request.headers),
+                received_at=request.received_at,
+            )
         )
+
+    def _keep(self, rejected: Rejected) -> None:
+        self.stats.rejected += 1
+        self.rejected.append(rejected)
+        self.plugins.notify("slarules_on_event_rejected", rejected=rejected)
 
 
 def _measure(state: TicketState, at: int) -> list[Clock]:
@@ -362,6 +610,24 @@ def _measure(state: TicketState, at: int) -> list[Clock]:
             continue
         clocks.append(cycle.snapshot(state.id, policy.name, calendar, target, at, state.responded))
     return clocks
+
+
+def _check_actions(policies: PolicySet, plugins: Plugins) -> None:
+    """Policies loaded against other plugins may name actions that this engine lacks."""
+    declared = [*policies.triggers.values(), *policies.schedules.values()]
+    missing = sorted(
+        {call.name for declaration in declared for call in declaration.actions}
+        - set(plugins.actions)
+    )
+    if missing:
+        raise PluginError(
+            "the policies use actions that no loaded plugin provides: "
+            + ", ".join(f"`{name}`" for name in missing)
+        )
+
+
+def _failure(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _fingerprint(key: str) -> int:

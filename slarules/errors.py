@@ -13,8 +13,12 @@ if TYPE_CHECKING:
     from slarules.dsl.diagnostics import Diagnostic
 
 __all__ = [
+    "ActionError",
+    "AuthenticationError",
     "CalendarError",
     "EventError",
+    "PayloadError",
+    "PluginError",
     "PolicyError",
     "PolicySyntaxError",
     "PolicyValidationError",
@@ -80,3 +84,39 @@ class EventError(SlaRulesError, ValueError):
         subject = f"event `{event_id}`" if isinstance(event_id, str) and event_id else "event"
         details = "; ".join(f"`{field}`: {reason}" for field, reason in self.problems)
         super().__init__(f"{subject} rejected: {details}")
+
+
+class PluginError(SlaRulesError):
+    """A plugin cannot be used: it fails to import, registers a name another plugin has, returns
+    a bad spec, or lacks a setting. The message names the distribution at fault."""
+
+
+class ActionError(SlaRulesError):
+    """An action could not be executed this time.
+
+    ``retry_after`` (seconds) is the delay a helpdesk asked for (``429`` and ``Retry-After``);
+    ``permanent`` says that trying again cannot help (a ``404``, a ticket with no adapter), so a
+    runner dead-letters it at once instead of retrying.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        self.retry_after = retry_after
+        self.permanent = permanent
+        super().__init__(message)
+
+
+class PayloadError(SlaRulesError, ValueError):
+    """An adapter cannot read what a helpdesk sent: malformed JSON, an unknown event kind, a
+    missing id. :attr:`field` is where (a dotted path or JSON pointer into the payload)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"`{field}`: {reason}")
+
+
+class AuthenticationError(SlaRulesError):
+    """A request to an adapter is not from the helpdesk: a missing, wrong or expired signature or
+    token. The message says which, never the expected secret."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from slarules.calendar import Calendar
 from slarules.dsl import ast
 from slarules.dsl.diagnostics import Diagnostic
+from slarules.dsl.schema import Function
 
 __all__ = ["PolicyDocument", "PolicySet"]
 
@@ -46,6 +47,7 @@ class PolicySet:
         calendars: Mapping[str, Calendar],
         warnings: Sequence[Diagnostic] = (),
         sources: Mapping[str, str] | None = None,
+        functions: Mapping[str, Function] | None = None,
     ) -> None:
         self.document = PolicyDocument(
             calendars=_of(declarations, ast.CalendarDecl),
@@ -54,9 +56,9 @@ class PolicySet:
             triggers=_of(declarations, ast.TriggerDecl),
             schedules=_of(declarations, ast.ScheduleDecl),
         )
-        self.calendars: Mapping[str, Calendar] = MappingProxyType(
-            {"always": Calendar.always(), **calendars}
-        )
+        self.calendars: Mapping[str, Calendar] = MappingProxyType(dict(calendars))
+        # The plugin functions the conditions were checked against, for compiling them.
+        self.functions: Mapping[str, Function] = MappingProxyType(dict(functions or {}))
         self.metrics = _by_name(self.document.metrics)
         self.policies = _by_name(self.document.policies)
         self.triggers = _by_name(self.document.triggers)

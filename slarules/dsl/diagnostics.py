@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "SLA306": "invalid arguments",
     "SLA307": "report function in a ticket condition",
     "SLA308": "clock values compared with each other",
+    "SLA309": "a function of a running clock value",
 }
 
 

@@ -12,6 +12,7 @@ from slarules._resources import grammar_file
 from slarules.dsl import ast
 from slarules.dsl.diagnostics import Diagnostic
 from slarules.dsl.parser import parse_module
+from slarules.dsl.schema import Vocabulary
 from slarules.dsl.validate import PRELUDE, validate
 from slarules.errors import PolicyValidationError
 from slarules.policyset import PolicySet
@@ -19,11 +20,13 @@ from slarules.policyset import PolicySet
 __all__ = ["load_policies", "parse_policies"]
 
 
-def load_policies(path: str | Path) -> PolicySet:
+def load_policies(path: str | Path, vocabulary: Vocabulary | None = None) -> PolicySet:
     """Load a policy file, the files it includes, and the prelude; validate them all.
 
-    Raises :class:`~slarules.errors.PolicySyntaxError` or
-    :class:`~slarules.errors.PolicyValidationError` with every problem found.
+    Names of actions, functions and calendars are checked against ``vocabulary``, by default
+    what the installed plugins provide (:class:`slarules.plugins.Plugins`). Raises
+    :class:`~slarules.errors.PolicySyntaxError` or :class:`~slarules.errors.PolicyValidationError`
+    with every problem found.
     """
     path = Path(path)
     loading = _Loading()
@@ -35,17 +38,19 @@ def load_policies(path: str | Path) -> PolicySet:
         ) from None
     resolved = path.resolve()
     declarations = list(loading.declarations(text, str(path), resolved.parent, (resolved,)))
-    return _policy_set(declarations, loading)
+    return _policy_set(declarations, loading, vocabulary)
 
 
-def parse_policies(text: str, source: str = "<text>") -> PolicySet:
+def parse_policies(
+    text: str, source: str = "<text>", vocabulary: Vocabulary | None = None
+) -> PolicySet:
     """Like :func:`load_policies`, for text in memory; includes are relative to the current
     directory, or to ``source``'s directory when it names a file."""
     path = Path(source).resolve()
     base, including = (path.parent, (path,)) if path.is_file() else (Path.cwd(), ())
     loading = _Loading()
     declarations = list(loading.declarations(text, source, base, including))
-    return _policy_set(declarations, loading)
+    return _policy_set(declarations, loading, vocabulary)
 
 
 @functools.cache
@@ -54,9 +59,15 @@ def _prelude() -> tuple[ast.Declaration, ...]:
     return parse_module(text, PRELUDE).declarations
 
 
-def _policy_set(declarations: list[ast.Declaration], loading: _Loading) -> PolicySet:
+def _policy_set(
+    declarations: list[ast.Declaration], loading: _Loading, vocabulary: Vocabulary | None
+) -> PolicySet:
+    if vocabulary is None:
+        from slarules.plugins import Plugins  # plugins build on the language, not the reverse
+
+        vocabulary = Plugins().vocabulary()
     everything = [*_prelude(), *declarations]
-    validation = validate(everything)
+    validation = validate(everything, vocabulary)
     diagnostics = sorted(
         [*loading.problems, *validation.diagnostics],
         key=lambda d: (d.span.file, d.span.line, d.span.column),
@@ -64,7 +75,13 @@ def _policy_set(declarations: list[ast.Declaration], loading: _Loading) -> Polic
     if any(d.severity == "error" for d in diagnostics):
         raise PolicyValidationError(diagnostics, loading.sources)
     warnings = [d for d in diagnostics if d.severity == "warning"]
-    return PolicySet(everything, validation.calendars, warnings, loading.sources)
+    return PolicySet(
+        everything,
+        {**vocabulary.calendars, **validation.calendars},
+        warnings,
+        loading.sources,
+        functions=vocabulary.functions,
+    )
 
 
 @dataclass

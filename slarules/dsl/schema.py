@@ -6,11 +6,15 @@ clock and node attributes are a closed schema, so a misspelt one is an error.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from slarules.dsl import ast
+
+if TYPE_CHECKING:
+    from slarules.calendar import Calendar
 
 
 class Type(StrEnum):
@@ -97,12 +101,6 @@ OPEN_OBJECTS = frozenset({"customer", "custom", "requester", "organization", "fi
 # Node targets name these metrics: `node "L2" response within 1h, handling within 4h`.
 NODE_METRICS = {"response": "node_response", "handling": "node_handling"}
 
-BUILTIN_ACTIONS = frozenset(
-    {"notify", "urge", "escalate", "assign", "set", "tag", "webhook", "log"}
-)
-
-BUILTIN_CALENDARS = frozenset({"always"})
-
 
 @dataclass(frozen=True)
 class Parameter:
@@ -114,12 +112,21 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Function:
-    """A function callable in conditions; the first parameter names a metric."""
+    """A function callable in conditions.
+
+    Report functions (built in, no ``implementation``) summarise many tickets and take a metric
+    first; plugin functions compute a value about one ticket from their arguments.
+    """
 
     name: str
     parameters: tuple[Parameter, ...]
     returns: Type
     summary: str
+    implementation: Callable[..., Any] | None = field(default=None, compare=False)
+
+    @property
+    def is_report(self) -> bool:
+        return self.implementation is None
 
 
 _WINDOW = Parameter("window", Type.DURATION, named=True, required=False)
@@ -159,3 +166,24 @@ BUILTIN_FUNCTIONS: dict[str, Function] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names that installed plugins add to the language: actions, functions, calendars.
+
+    :meth:`slarules.plugins.Plugins.vocabulary` builds it; validation checks names against it.
+    """
+
+    actions: frozenset[str]
+    functions: Mapping[str, Function]
+    calendars: Mapping[str, Calendar]
+    # The actions slarules itself provides: what an error's help lists, the same everywhere.
+    builtin_actions: frozenset[str] = frozenset()
+
+    def function(self, name: str) -> Function | None:
+        return BUILTIN_FUNCTIONS.get(name) or self.functions.get(name)
+
+    @property
+    def function_names(self) -> list[str]:
+        return sorted({*BUILTIN_FUNCTIONS, *self.functions})

@@ -18,8 +18,6 @@ from slarules.dsl import ast
 from slarules.dsl.diagnostics import Diagnostic
 from slarules.dsl.hours import calendar_from_hours
 from slarules.dsl.schema import (
-    BUILTIN_ACTIONS,
-    BUILTIN_CALENDARS,
     BUILTIN_FUNCTIONS,
     CLOCK_ATTRIBUTES,
     NODE_ATTRIBUTES,
@@ -28,7 +26,9 @@ from slarules.dsl.schema import (
     ORDERED,
     PREDICATES,
     TICKET_FIELDS,
+    Function,
     Type,
+    Vocabulary,
     is_time_varying,
 )
 from slarules.durations import format_duration
@@ -58,18 +58,19 @@ class Validation:
         self.diagnostics.append(Diagnostic(code, message, span, help, severity="warning"))
 
 
-def validate(declarations: Sequence[ast.Declaration]) -> Validation:
-    """Check declarations (prelude first, then the files in load order)."""
+def validate(declarations: Sequence[ast.Declaration], vocabulary: Vocabulary) -> Validation:
+    """Check declarations (prelude first, then the files in load order) against the language
+    and the names that plugins add to it."""
     result = Validation()
-    _check_duplicates(declarations, result)
+    _check_duplicates(declarations, vocabulary, result)
     calendars = [d for d in declarations if isinstance(d, ast.CalendarDecl)]
     metrics = {d.name: d for d in declarations if isinstance(d, ast.MetricDecl)}
     for calendar in calendars:
         _check_calendar(calendar, result)
-    context = _Context(metrics=metrics, result=result)
+    context = _Context(metrics=metrics, vocabulary=vocabulary, result=result)
     for metric in metrics.values():
         _check_metric(metric, context)
-    calendar_names = {c.name for c in calendars} | BUILTIN_CALENDARS
+    calendar_names = {c.name for c in calendars} | set(vocabulary.calendars)
     policies = [d for d in declarations if isinstance(d, ast.PolicyDecl)]
     for policy in policies:
         _check_policy(policy, calendar_names, context)
@@ -87,14 +88,17 @@ def validate(declarations: Sequence[ast.Declaration]) -> Validation:
 # -- names -----------------------------------------------------------------------------------
 
 
-def _check_duplicates(declarations: Iterable[ast.Declaration], result: Validation) -> None:
+def _check_duplicates(
+    declarations: Iterable[ast.Declaration], vocabulary: Vocabulary, result: Validation
+) -> None:
     seen: dict[tuple[str, str], ast.Declaration] = {}
     for declaration in declarations:
         key = (declaration.kind, declaration.name)
-        if declaration.kind == "calendar" and declaration.name in BUILTIN_CALENDARS:
+        if declaration.kind == "calendar" and declaration.name in vocabulary.calendars:
             result.error(
                 "SLA101",
-                f"calendar `{declaration.name}` is built in and cannot be redefined",
+                f"calendar `{declaration.name}` comes with slarules or a plugin and cannot "
+                "be redefined",
                 declaration.span,
                 help="give this calendar another name",
             )
@@ -377,13 +381,16 @@ def _always_applies(policy: ast.PolicyDecl) -> bool:
 
 
 def _check_actions(actions: Iterable[ast.ActionCall], context: _Context) -> None:
+    known = context.vocabulary.actions
     for action in actions:
-        if action.name not in BUILTIN_ACTIONS:
+        if action.name not in known:
             context.result.error(
                 "SLA104",
-                f"unknown action `{action.name}`{did_you_mean(action.name, BUILTIN_ACTIONS)}",
+                f"unknown action `{action.name}`{did_you_mean(action.name, known)}",
                 _name_span(action.span, action.name),
-                help="actions: " + ", ".join(f"`{name}`" for name in sorted(BUILTIN_ACTIONS)),
+                help="slarules provides "
+                + ", ".join(f"`{name}`" for name in sorted(context.vocabulary.builtin_actions))
+                + "; plugins add more (`slarules plugins` lists them)",
             )
         for argument in action.arguments:
             if isinstance(argument, ast.Reference):
@@ -426,6 +433,7 @@ class _Context:
     """Names a condition may use, and where its problems go."""
 
     metrics: dict[str, ast.MetricDecl]
+    vocabulary: Vocabulary
     result: Validation
 
     def unknown_metric(self, name: str, span: ast.Span) -> None:
@@ -458,6 +466,14 @@ class _Context:
                     f"`{node.function}(…)` is a report over many tickets, not about one ticket",
                     node.span,
                     help="use it in a `schedule`, which evaluates reports on a timetable",
+                )
+            elif isinstance(node, ast.Call) and self._reads_running_clock(node):
+                self.result.error(
+                    "SLA309",
+                    f"`{node.function}(…)` of a running clock value cannot be timed exactly",
+                    node.span,
+                    help="give the function ticket fields, and compare clock values with a "
+                    "duration or a percent outside it, like `resolution.remaining < 1h`",
                 )
             elif isinstance(node, ast.Comparison) and all(
                 is_time_varying(side, self.metrics) for side in (node.left, node.right)
@@ -528,15 +544,22 @@ class _Context:
             return Type.ANY
         return schema[rest[0]]
 
+    def _reads_running_clock(self, call: ast.Call) -> bool:
+        return any(
+            is_time_varying(node, self.metrics)
+            for argument in call.arguments
+            for node in _walk(argument.value)
+        )
+
     def call_type(self, call: ast.Call) -> Type:
-        function = BUILTIN_FUNCTIONS.get(call.function)
+        function = self.vocabulary.function(call.function)
         if function is None:
+            known = self.vocabulary.function_names
             self.result.error(
                 "SLA105",
-                f"unknown function `{call.function}`"
-                f"{did_you_mean(call.function, BUILTIN_FUNCTIONS)}",
+                f"unknown function `{call.function}`{did_you_mean(call.function, known)}",
                 _name_span(call.span, call.function),
-                help="functions: " + ", ".join(f"`{name}`" for name in sorted(BUILTIN_FUNCTIONS)),
+                help="functions: " + ", ".join(f"`{name}`" for name in known),
             )
             return Type.ANY
         positional = [p for p in function.parameters if not p.named]
@@ -548,10 +571,10 @@ class _Context:
                 "SLA306",
                 f"`{call.function}` takes {_count(len(positional), 'argument')}, got {len(given)}",
                 call.span,
-                help=f"write it like `{_signature(call.function)}`",
+                help=f"write it like `{_signature(function)}`",
             )
         for parameter, argument in zip(positional, given, strict=False):
-            self._argument(call, parameter.name, parameter.type, argument)
+            self._argument(call, function, parameter.name, parameter.type, argument)
         for argument in call.arguments:
             if argument.name is None:
                 continue
@@ -561,21 +584,23 @@ class _Context:
                     f"`{call.function}` has no option `{argument.name}`"
                     f"{did_you_mean(argument.name, named)}",
                     argument.span,
-                    help=f"write it like `{_signature(call.function)}`",
+                    help=f"write it like `{_signature(function)}`",
                 )
             else:
-                self._argument(call, argument.name, named[argument.name].type, argument)
+                self._argument(call, function, argument.name, named[argument.name].type, argument)
         return function.returns
 
-    def _argument(self, call: ast.Call, name: str, expected: Type, argument: ast.Argument) -> None:
-        if name == "metric":
+    def _argument(
+        self, call: ast.Call, function: Function, name: str, expected: Type, argument: ast.Argument
+    ) -> None:
+        if function.is_report and name == "metric":
             value = argument.value
             if not (isinstance(value, ast.Reference) and len(value.path) == 1):
                 self.result.error(
                     "SLA306",
                     f"the first argument of `{call.function}` names a metric",
                     argument.span,
-                    help=f"write it like `{_signature(call.function)}`",
+                    help=f"write it like `{_signature(function)}`",
                 )
             elif value.path[0] not in self.metrics:
                 self.unknown_metric(value.path[0], value.span)
@@ -586,7 +611,7 @@ class _Context:
                 "SLA304",
                 f"`{name}` of `{call.function}` must be {expected.article}, got {found.article}",
                 argument.span,
-                help=f"write it like `{_signature(call.function)}`",
+                help=f"write it like `{_signature(function)}`",
             )
 
     def comparison(self, comparison: ast.Comparison) -> None:
@@ -668,7 +693,6 @@ def _describe(expression: ast.Expression) -> str:
     return "this value"
 
 
-def _signature(name: str) -> str:
-    function = BUILTIN_FUNCTIONS[name]
+def _signature(function: Function) -> str:
     parts = [f"{p.name} <{p.type.value}>" if p.named else p.name for p in function.parameters]
-    return f"{name}({', '.join(parts)})"
+    return f"{function.name}({', '.join(parts)})"

@@ -1,0 +1,549 @@
+"""The plugin framework: registration, conflicts, discovery, vocabulary, execution, hooks."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import types
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from engine_helpers import HOUR, MINUTE, Events, utc
+
+import slarules
+from slarules import Engine, load_policies, parse_policies
+from slarules.calendar import Calendar
+from slarules.cli import main
+from slarules.errors import (
+    AuthenticationError,
+    PayloadError,
+    PluginError,
+    PolicyValidationError,
+)
+from slarules.hookspecs import hookimpl
+from slarules.plugins import Plugins
+from slarules.specs import ActionSpec, CalendarSpec, FunctionSpec, InboundRequest
+from slarules.testing import RecordingPlugin
+
+START = "2026-03-02T09:00:00Z"  # a Monday
+POLICY = """
+policy "All" {
+    applies when true
+    calendar always
+    first_response within 1h warn at 50%
+}
+trigger "late" when first_response.breached then tag "late", notify assignee
+"""
+
+
+def plugin(name: str, **hooks: object) -> types.SimpleNamespace:
+    """A plugin object registered in code, with the given hook implementations."""
+    for function in hooks.values():
+        hookimpl(function)  # type: ignore[call-overload]
+    return types.SimpleNamespace(plugin_name=name, **hooks)
+
+
+def action_plugin(name: str, action: str, executed: list[str] | None = None) -> object:
+    def execute(action_: object, context: object) -> None:
+        if executed is not None:
+            executed.append(action)
+
+    return plugin(
+        name,
+        slarules_actions=lambda: [ActionSpec(name=action, summary="test", execute=execute)],
+    )
+
+
+# -- registration ------------------------------------------------------------------------------
+
+
+def test_the_built_in_plugin_registers_ticket_actions_log_and_the_always_calendar() -> None:
+    plugins = Plugins(entry_points=False)
+    builtin = next(info for info in plugins.describe() if info.name == "builtin")
+    assert builtin.actions == [
+        "assign", "escalate", "log", "notify", "set", "tag", "urge", "warn"
+    ]  # fmt: skip
+    assert builtin.calendars == ["always"]
+    assert (builtin.distribution, builtin.version) == ("slarules", slarules.__version__)
+
+
+def test_two_plugins_registering_one_action_name_both() -> None:
+    with pytest.raises(PluginError) as error:
+        Plugins([action_plugin("one", "page"), action_plugin("two", "page")], entry_points=False)
+    message = str(error.value)
+    assert "action `page` is registered by both" in message
+    assert message.count("a plugin registered in code") == 2
+
+
+def test_a_plugin_cannot_take_a_built_in_name() -> None:
+    with pytest.raises(PluginError, match="action `tag` is registered by both slarules itself"):
+        Plugins([action_plugin("mine", "tag")], entry_points=False)
+
+
+def test_blocking_the_built_in_plugin_frees_its_names() -> None:
+    executed: list[str] = []
+    plugins = Plugins(
+        [action_plugin("mine", "tag", executed)], block=["builtin"], entry_points=False
+    )
+    assert set(plugins.actions) == {"tag"}
+
+
+def test_a_misspelt_hook_is_an_error_with_a_suggestion() -> None:
+    bad = plugin("typo", slarules_action=lambda: [])
+    with pytest.raises(PluginError, match=r"`slarules_action`.*did you mean `slarules_actions`"):
+        Plugins([bad], entry_points=False)
+
+
+def test_a_hook_returning_something_else_than_specs_is_an_error() -> None:
+    bad = plugin("bad", slarules_actions=lambda: ["notify"])
+    with pytest.raises(PluginError, match="must return a list of `ActionSpec`, got list"):
+        Plugins([bad], entry_points=False)
+
+
+def test_a_registration_hook_that_raises_names_the_plugin() -> None:
+    def broken() -> list[ActionSpec]:
+        raise RuntimeError("no config")
+
+    with pytest.raises(PluginError, match=r"plugin `broken` .* failed in `slarules_actions`"):
+        Plugins([plugin("broken", slarules_actions=broken)], entry_points=False)
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def install_distribution(site: Path, name: str, entry_points: str, module: str, code: str) -> None:
+    """A distribution as pip leaves it: a module and a .dist-info with its entry points."""
+    (site / f"{module}.py").write_text(textwrap.dedent(code))
+    info = site / f"{name.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+
+
+PAGER = """
+    from slarules import ActionSpec, hookimpl
+
+    @hookimpl
+    def slarules_actions():
+        return [ActionSpec(name="page", summary="page someone", execute=lambda a, c: None)]
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_an_installed_distribution_is_found_through_its_entry_point(site: Path) -> None:
+    install_distribution(
+        site, "acme-pager", "[slarules]\npager = acme_pager\n", "acme_pager", PAGER
+    )
+    plugins = Plugins()
+    info = next(info for info in plugins.describe() if info.name == "pager")
+    assert (info.distribution, info.version, info.actions) == ("acme-pager", "1.2.3", ["page"])
+    engine = Engine.from_text('trigger "t" when breached then page "on-call"')
+    assert "page" in engine.plugins.actions
+
+
+def test_a_plugin_that_fails_to_import_names_its_distribution(site: Path) -> None:
+    install_distribution(
+        site, "acme-broken", "[slarules]\nbroken = acme_broken\n", "acme_broken", "import nothing_"
+    )
+    with pytest.raises(PluginError) as error:
+        Plugins()
+    assert "plugin `broken` of distribution `acme-broken 1.2.3` failed to import" in str(
+        error.value
+    )
+    assert "ModuleNotFoundError" in str(error.value)
+    Plugins(block=["broken"])  # blocked, it is not imported at all
+
+
+def test_conflicting_distributions_are_both_named(site: Path) -> None:
+    install_distribution(
+        site, "acme-pager", "[slarules]\npager = acme_pager\n", "acme_pager", PAGER
+    )
+    install_distribution(
+        site, "other-pager", "[slarules]\nother = other_pager\n", "other_pager", PAGER
+    )
+    with pytest.raises(PluginError) as error:
+        Plugins()
+    assert "action `page` is registered by both" in str(error.value)
+    assert "`acme-pager 1.2.3`" in str(error.value)
+    assert "`other-pager 1.2.3`" in str(error.value)
+
+
+# -- the language learns the plugins' names ------------------------------------------------------
+
+
+def test_an_action_no_plugin_provides_is_a_policy_error() -> None:
+    with pytest.raises(PolicyValidationError, match="unknown action `page`"):
+        Engine.from_text('trigger "t" when breached then page "x"', entry_points=False)
+    engine = Engine.from_text(
+        'trigger "t" when breached then page "x"',
+        plugins=[action_plugin("pager", "page")],
+        entry_points=False,
+    )
+    assert "page" in engine.plugins.actions
+
+
+def test_policies_loaded_elsewhere_are_checked_against_the_engines_plugins() -> None:
+    policies = Engine.from_text(
+        'trigger "t" when breached then page "x"', plugins=[action_plugin("pager", "page")]
+    ).policies
+    with pytest.raises(PluginError, match="no loaded plugin provides: `page`"):
+        Engine(policies, entry_points=False)
+
+
+def test_a_plugin_function_is_called_in_conditions_with_python_values() -> None:
+    calls: list[tuple[object, ...]] = []
+
+    def longer(text: str | None, limit: timedelta) -> bool:
+        calls.append((text, limit))
+        return len(text or "") > limit.total_seconds()
+
+    functions = plugin(
+        "words",
+        slarules_functions=lambda: [
+            FunctionSpec(
+                name="longer_than",
+                summary="text longer than a duration in seconds (a test)",
+                parameters={"text": "string", "limit": "duration"},
+                returns="boolean",
+                implementation=longer,
+            )
+        ],
+    )
+    engine = Engine.from_text(
+        'policy "All" { applies when true  first_response within 1h }\n'
+        'trigger "long" when longer_than(subject, 10s) then log "long subject"',
+        plugins=[functions],
+        entry_points=False,
+    )
+    events = Events()
+    fired = engine.ingest(events.created("T-1", START, subject="printer on fire again"))
+    assert [action.trigger for action in fired] == ["long"]
+    assert calls == [("printer on fire again", timedelta(seconds=10))]
+
+
+def test_a_failing_plugin_function_reads_as_a_missing_value_and_the_engine_goes_on() -> None:
+    def broken(text: object) -> bool:
+        raise ZeroDivisionError
+
+    functions = plugin(
+        "broken",
+        slarules_functions=lambda: [
+            FunctionSpec(
+                name="broken",
+                summary="always fails",
+                parameters={"text": "string"},
+                returns="boolean",
+                implementation=broken,
+            )
+        ],
+    )
+    engine = Engine.from_text(
+        'trigger "t" when broken(subject) then log "x"', plugins=[functions], entry_points=False
+    )
+    assert engine.ingest(Events().created("T-1", START, subject="s")) == []
+
+
+def test_a_function_of_a_running_clock_cannot_be_timed() -> None:
+    functions = plugin(
+        "f",
+        slarules_functions=lambda: [
+            FunctionSpec(
+                name="halved",
+                summary="half a duration",
+                parameters={"value": "duration"},
+                returns="duration",
+                implementation=lambda value: value / 2,
+            )
+        ],
+    )
+    with pytest.raises(PolicyValidationError, match=r"SLA309.*`halved\(…\)` of a running clock"):
+        Engine.from_text(
+            'trigger "t" when halved(resolution.remaining) < 1h then log "x"',
+            plugins=[functions],
+            entry_points=False,
+        )
+
+
+def test_a_plugin_calendar_is_usable_by_name() -> None:
+    office = Calendar("Europe/Berlin", {"mon-fri": "09:00-17:00"})
+    calendars = plugin(
+        "hours",
+        slarules_calendars=lambda: [CalendarSpec(name="berlin", summary="", calendar=office)],
+    )
+    engine = Engine.from_text(
+        'policy "All" { applies when true  calendar berlin  first_response within 2h }',
+        plugins=[calendars],
+        entry_points=False,
+    )
+    engine.ingest(Events().created("T-1", "2026-03-02T15:00:00Z"))  # 16:00 in Berlin
+    [clock] = engine.clocks("T-1", utc("2026-03-02T15:00:00Z"))
+    assert clock.due_at == utc("2026-03-03T09:00:00Z")  # 1 h on Monday, 1 h on Tuesday
+
+
+# -- execution ---------------------------------------------------------------------------------
+
+
+def recorded_engine(recorder: RecordingPlugin) -> Engine:
+    return Engine.from_text(POLICY, plugins=[recorder], entry_points=False)
+
+
+def test_ticket_actions_go_to_the_adapter_that_feeds_the_ticket() -> None:
+    recorder = RecordingPlugin()
+    engine = recorded_engine(recorder)
+    events = Events()
+    engine.ingest(events.created("T-1", START, assignee="ana"), source="recorder")
+    actions = engine.advance(utc(START) + 2 * HOUR)
+    deliveries = engine.execute(actions)
+    assert [d.action.name for d in deliveries] == ["warn", "tag", "notify"]
+    assert all(delivery.ok for delivery in deliveries)
+    assert recorder.executed == [d.action for d in deliveries] == recorder.delivered
+    assert engine.stats.delivered == 3
+
+
+def test_a_ticket_with_no_adapter_fails_its_ticket_actions_permanently_and_keeps_them() -> None:
+    recorder = RecordingPlugin()
+    engine = recorded_engine(recorder)
+    engine.ingest(Events().created("T-1", START))
+    [delivery, *_] = engine.execute(engine.advance(utc(START) + 2 * HOUR))
+    assert not delivery.ok
+    assert delivery.permanent
+    assert "no adapter feeds that ticket" in (delivery.error or "")
+    assert len(engine.failed) == 3
+    assert [failure.attempt for failure in recorder.failures] == [1, 1, 1]
+
+
+def test_failed_actions_are_kept_and_retried_with_the_attempt_counted() -> None:
+    recorder = RecordingPlugin(failing={"tag": 2})
+    engine = recorded_engine(recorder)
+    engine.ingest(Events().created("T-1", START), source="recorder")
+    engine.execute(engine.advance(utc(START) + 2 * HOUR))
+    assert [(d.action.name, d.retry_after) for d in engine.failed] == [("tag", 1.0)]
+    [again] = engine.retry_failed()
+    assert (again.ok, again.attempt) == (False, 2)
+    [last] = engine.retry_failed()
+    assert (last.ok, last.attempt, engine.failed) == (True, 3, [])
+    assert [action.name for action in recorder.executed] == ["warn", "notify", "tag"]
+    assert [failure.attempt for failure in recorder.failures] == [1, 2]
+
+
+def test_an_executor_that_raises_anything_is_a_failure_not_a_crash() -> None:
+    def explode(action: object, context: object) -> None:
+        raise KeyError("boom")
+
+    exploding = plugin(
+        "explode",
+        slarules_actions=lambda: [ActionSpec(name="page", summary="", execute=explode)],
+    )
+    engine = Engine.from_text(
+        'policy "All" { applies when true  first_response within 1h }\n'
+        'trigger "t" when first_response.breached then page "x"',
+        plugins=[exploding],
+        entry_points=False,
+    )
+    engine.ingest(Events().created("T-1", START))
+    [delivery] = engine.execute(engine.advance(utc(START) + 2 * HOUR))
+    assert delivery.error == "KeyError: 'boom'"
+    assert not delivery.permanent
+
+
+def test_action_executors_get_their_plugins_settings_from_code_and_environment() -> None:
+    seen: list[dict[str, str]] = []
+
+    def execute(action: object, context: object) -> None:
+        seen.append(dict(context.settings))  # type: ignore[attr-defined]
+
+    pager = plugin(
+        "pager", slarules_actions=lambda: [ActionSpec(name="page", summary="", execute=execute)]
+    )
+    plugins = Plugins(
+        [pager],
+        entry_points=False,
+        settings={"pager": {"url": "http://127.0.0.1:9"}},
+        environ={"SLARULES_PAGER_TOKEN": "t0k", "SLARULES_PAGER_URL": "ignored", "OTHER": "x"},
+    )
+    text = (
+        'policy "All" { applies when true  first_response within 1h }\n'
+        'trigger "t" when first_response.breached then page "x"'
+    )
+    engine = Engine(parse_policies(text, vocabulary=plugins.vocabulary()), plugins=plugins)
+    engine.ingest(Events().created("T-1", START))
+    engine.execute(engine.advance(utc(START) + 2 * HOUR))
+    assert seen == [{"url": "http://127.0.0.1:9", "token": "t0k"}]
+
+
+# -- notification hooks ------------------------------------------------------------------------
+
+
+def test_on_breach_is_called_once_per_cycle_with_the_clock_at_the_breach() -> None:
+    recorder = RecordingPlugin()
+    engine = recorded_engine(recorder)
+    events = Events()
+    engine.ingest(events.created("T-1", START))
+    engine.advance(utc(START) + 3 * HOUR)
+    [clock] = recorder.breaches
+    assert clock.metric == "first_response"
+    assert clock.breached_at == utc(START) + HOUR
+    # A late event replays the ticket: the breach is not told twice.
+    engine.ingest(events.updated("T-1", utc(START) + 30 * MINUTE, priority="high"))
+    engine.advance(utc(START) + 4 * HOUR)
+    assert len(recorder.breaches) == 1
+
+
+def test_on_warning_gets_the_warn_action_and_its_clock() -> None:
+    recorder = RecordingPlugin()
+    engine = recorded_engine(recorder)
+    engine.ingest(Events().created("T-1", START))
+    engine.advance(utc(START) + 45 * MINUTE)
+    [(action, clock)] = recorder.warnings
+    assert (action.name, action.trigger) == ("warn", "warn at 50%")
+    assert (clock.metric, clock.percent) == ("first_response", 50.0)
+
+
+def test_a_notification_hook_that_raises_is_kept_and_the_engine_goes_on() -> None:
+    def broken(clock: object) -> None:
+        raise RuntimeError("pager down")
+
+    recorder = RecordingPlugin()
+    engine = Engine.from_text(
+        POLICY, plugins=[plugin("noisy", slarules_on_breach=broken), recorder], entry_points=False
+    )
+    engine.ingest(Events().created("T-1", START))
+    actions = engine.advance(utc(START) + 2 * HOUR)
+    assert [action.name for action in actions] == ["warn", "tag", "notify"]
+    assert len(recorder.breaches) == 1  # the other listener still ran
+    [failure] = engine.plugins.failures
+    assert (failure.plugin, failure.hook, failure.error) == (
+        "noisy", "slarules_on_breach", "RuntimeError: pager down"
+    )  # fmt: skip
+
+
+# -- adapters: requests in ---------------------------------------------------------------------
+
+
+def request(body: bytes, token: str | None = "s3cret") -> InboundRequest:
+    headers = {"X-Token": token} if token else {}
+    return InboundRequest(body=body, headers=headers, received_at=utc(START))
+
+
+def test_a_request_to_an_adapter_is_authenticated_parsed_and_ingested() -> None:
+    recorder = RecordingPlugin(token="s3cret")
+    engine = recorded_engine(recorder)
+    body = b'{"id": "e1", "ticket": "T-1", "type": "ticket.created", "at": "%s"}' % START.encode()
+    assert engine.receive("recorder", request(body)) == []
+    assert (engine.tickets(), engine.source_of("T-1")) == (["T-1"], "recorder")
+
+
+def test_requests_that_fail_authentication_are_kept_but_never_retried() -> None:
+    recorder = RecordingPlugin(token="s3cret")
+    engine = recorded_engine(recorder)
+    with pytest.raises(AuthenticationError, match="`X-Token`"):
+        engine.receive("recorder", request(b"{}", token="wrong"))
+    [kept] = engine.rejected
+    assert (kept.stage, kept.adapter, kept.payload) == ("authentication", "recorder", "{}")
+    assert recorder.rejected == [kept]
+    engine.retry_rejected()
+    assert engine.rejected == [kept]
+
+
+def test_bad_payloads_are_kept_with_the_field_and_can_be_retried() -> None:
+    recorder = RecordingPlugin(token="s3cret")
+    engine = recorded_engine(recorder)
+    with pytest.raises(PayloadError, match="malformed JSON at line 1 column 2"):
+        engine.receive("recorder", request(b"{oops"))
+    body = b'[{"id": "e1", "ticket": "T-1", "type": "ticket.opened", "at": "%s"}]' % START.encode()
+    with pytest.raises(PayloadError) as error:
+        engine.receive("recorder", request(body))
+    assert error.value.field == "[0].type"
+    assert [item.stage for item in engine.rejected] == ["payload", "payload"]
+    assert engine.rejected[1].problems[0][0] == "[0].type"
+    # Nothing is ingested until the payload is fixed; a retry after the fix takes it.
+    assert engine.tickets() == []
+    engine.retry_rejected()
+    assert len(engine.rejected) == 2  # still bad: kept again
+
+
+def test_an_unknown_adapter_is_a_plugin_error() -> None:
+    engine = Engine.from_text(POLICY, entry_points=False)
+    with pytest.raises(PluginError, match="no adapter `zendesk` is installed"):
+        engine.receive("zendesk", request(b"{}"))
+
+
+def test_sources_and_failed_actions_survive_a_snapshot() -> None:
+    recorder = RecordingPlugin(failing={"tag": 1})
+    engine = recorded_engine(recorder)
+    engine.ingest(Events().created("T-1", START), source="recorder")
+    engine.execute(engine.advance(utc(START) + 2 * HOUR))
+    state = engine.snapshot()
+    restored = Engine.restore(engine.policies, state, plugins=[recorder])
+    assert restored.source_of("T-1") == "recorder"
+    [delivery] = restored.retry_failed()
+    assert (delivery.ok, delivery.action.name) == (True, "tag")
+    assert len(recorder.breaches) == 1  # restoring does not tell the breach again
+
+
+# -- the command line --------------------------------------------------------------------------
+
+IMPORTER = """
+    from slarules import AdapterSpec, ImporterSpec, hookimpl
+
+    def convert(exports):
+        levels = exports["levels"]["levels"]
+        return "".join(
+            f'policy "{name}" {{\\n    applies when custom.level == "{name}"\\n'
+            f'    first_response within {minutes}m\\n}}\\n'
+            for name, minutes in levels.items()
+        )
+
+    @hookimpl
+    def slarules_adapters():
+        return [AdapterSpec(name="acme", summary="Acme Desk", create=lambda settings: None,
+                            importer=ImporterSpec(inputs=("levels",), convert=convert,
+                                                  summary="Acme SLA levels to a policy file"))]
+"""
+
+
+def test_slarules_plugins_lists_distributions_versions_and_names(site: Path) -> None:
+    install_distribution(
+        site, "acme-pager", "[slarules]\npager = acme_pager\n", "acme_pager", PAGER
+    )
+    result = CliRunner().invoke(main, ["plugins", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    pager = next(info for info in json.loads(result.output) if info["name"] == "pager")
+    assert pager == {
+        "name": "pager", "distribution": "acme-pager", "version": "1.2.3", "adapters": [],
+        "actions": ["page"], "functions": [], "calendars": [],
+    }  # fmt: skip
+    table = CliRunner().invoke(main, ["plugins"])
+    assert "acme-pager 1.2.3" in table.output
+
+
+def test_slarules_plugins_reports_a_broken_plugin(site: Path) -> None:
+    install_distribution(
+        site, "acme-broken", "[slarules]\nbroken = acme_broken\n", "acme_broken", "1/0"
+    )
+    result = CliRunner().invoke(main, ["plugins"])
+    assert result.exit_code == 1
+    assert "distribution `acme-broken 1.2.3` failed to import" in result.output
+
+
+def test_slarules_import_runs_an_adapters_importer(site: Path, tmp_path: Path) -> None:
+    install_distribution(site, "acme-desk", "[slarules]\nacme = acme_desk\n", "acme_desk", IMPORTER)
+    export = tmp_path / "levels.json"
+    export.write_text(json.dumps({"levels": {"Gold": 30, "Silver": 120}}))
+    output = tmp_path / "acme.sla"
+    result = CliRunner().invoke(
+        main, ["import", "acme", "--levels", str(export), "-o", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    policies = load_policies(output)
+    assert list(policies.policies) == ["Gold", "Silver"]
+    missing = CliRunner().invoke(main, ["import", "acme"])
+    assert missing.exit_code == 2
+    assert "Missing option '--levels'" in missing.output
