@@ -508,7 +508,7 @@ class _Importers(click.Group):
                 Path(output).write_text(text, encoding="utf-8")
                 click.echo(f"wrote {output}", err=True)
 
-        options = [
+        options: list[click.Parameter] = [
             click.Option(
                 [f"--{name.replace('_', '-')}", name],
                 type=click.Path(exists=True, dir_okay=False),

@@ -614,11 +614,10 @@ def _measure(state: TicketState, at: int) -> list[Clock]:
 
 def _check_actions(policies: PolicySet, plugins: Plugins) -> None:
     """Policies loaded against other plugins may name actions that this engine lacks."""
-    declared = [*policies.triggers.values(), *policies.schedules.values()]
-    missing = sorted(
-        {call.name for declaration in declared for call in declaration.actions}
-        - set(plugins.actions)
-    )
+    document = policies.document
+    used = {call.name for trigger in document.triggers for call in trigger.actions}
+    used |= {call.name for schedule in document.schedules for call in schedule.actions}
+    missing = sorted(used - set(plugins.actions))
     if missing:
         raise PluginError(
             "the policies use actions that no loaded plugin provides: "
@@ -634,7 +633,7 @@ def _fingerprint(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest())
 
 
-def _discard(action: Action) -> None:
+def _discard(item: Action | Breach) -> None:
     pass
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from slarules.actions import Action
 from slarules.calendar import Calendar
@@ -44,25 +45,25 @@ ValueType = Literal["string", "number", "duration", "percent", "boolean", "insta
 _SPEC = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
-class InboundRequest(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class InboundRequest:
     """One HTTP request that a helpdesk sent to an adapter, exactly as received.
 
     Header names are lower case. ``received_at`` comes from the caller (the server's clock), so
     signature windows are checked against it and tests can fix it.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     body: bytes
-    headers: Mapping[str, str] = {}
-    query: Mapping[str, str] = {}
+    received_at: datetime
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
     method: str = "POST"
-    received_at: AwareDatetime
 
-    @field_validator("headers")
-    @classmethod
-    def _lower_case(cls, headers: Mapping[str, str]) -> dict[str, str]:
-        return {name.lower(): value for name, value in headers.items()}
+    def __post_init__(self) -> None:
+        if self.received_at.utcoffset() is None:
+            raise ValueError(f"`received_at` must be aware, got {self.received_at.isoformat()}")
+        lowered = {name.lower(): value for name, value in self.headers.items()}
+        object.__setattr__(self, "headers", lowered)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
