@@ -13,6 +13,7 @@ import heapq
 from array import array
 from bisect import insort
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +40,15 @@ from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
 from slarules.specs import InboundRequest
 
-__all__ = ["Delivery", "Engine", "EngineState", "EngineStats", "Explanation", "Rejected"]
+__all__ = [
+    "Delivery",
+    "Engine",
+    "EngineState",
+    "EngineStats",
+    "Explanation",
+    "Journal",
+    "Rejected",
+]
 
 EventInput = Event | Mapping[str, Any] | str | bytes
 Stage = Literal["event", "payload", "authentication"]
@@ -92,6 +101,15 @@ class EngineStats(BaseModel):
     actions: int = 0
     delivered: int = 0
     failed: int = 0  # execution attempts that raised
+
+
+@dataclass
+class Journal:
+    """What an engine changed since the last :meth:`Engine.take_journal`."""
+
+    events: list[tuple[Event, str | None]] = field(default_factory=list)
+    tickets: set[str] = field(default_factory=set)
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 class TicketHistory(BaseModel):
@@ -194,6 +212,7 @@ class Engine:
         self._timers: list[tuple[int, str]] = []
         self._now: int | None = None
         self._breaches: list[Breach] = []
+        self._journal: Journal | None = None
         self.rejected: list[Rejected] = []
         self.failed: list[Delivery] = []
         self.stats = EngineStats()
@@ -294,20 +313,48 @@ class Engine:
         """Carry out actions through the plugins that own them. Failures never raise: they are
         returned, kept in :attr:`failed` for :meth:`retry_failed`, and reported through the
         ``slarules_on_action_failed`` hook."""
-        deliveries = [self._execute(action, attempt) for action in actions]
+        deliveries = [self.deliver(action, attempt) for action in actions]
         self.failed += [delivery for delivery in deliveries if not delivery.ok]
         return deliveries
 
     def retry_failed(self) -> list[Delivery]:
         """Execute the failed actions again; those that fail again stay in :attr:`failed`."""
         waiting, self.failed = self.failed, []
-        deliveries = [self._execute(item.action, item.attempt + 1) for item in waiting]
+        deliveries = [self.deliver(item.action, item.attempt + 1) for item in waiting]
         self.failed += [delivery for delivery in deliveries if not delivery.ok]
         return deliveries
 
     def source_of(self, ticket_id: str) -> str | None:
         """The adapter that feeds the ticket, if any."""
         return self._sources.get(ticket_id)
+
+    def take_journal(self) -> Journal:
+        """What changed since the last call: accepted events, tickets stepped, rejected input.
+
+        The engine records nothing until the first call, so that hosts that keep no store pay
+        nothing; a durable runner (:mod:`slarules.runtime`) calls it after each operation."""
+        journal = self._journal or Journal()
+        self._journal = Journal()
+        return journal
+
+    def wakeup_of(self, ticket_id: str) -> datetime | None:
+        """The ticket's next timer, if any."""
+        wakeup = self._ticket(ticket_id).state.wakeup
+        return None if wakeup is None else from_micros(wakeup)
+
+    def fired_of(self, ticket_id: str) -> list[int]:
+        """Fingerprints of the keys of the actions and notices a ticket has given: what a store
+        keeps, with the events, so that a restored engine gives none of them again."""
+        return sorted(self._ticket(ticket_id).fired or ())
+
+    def _history_of(self, ticket_id: str) -> TicketHistory:
+        ticket = self._ticket(ticket_id)
+        return TicketHistory(
+            ticket=ticket_id,
+            events=[unpack(packed).to_event(ticket_id) for packed in ticket.history],
+            fired=self.fired_of(ticket_id),
+            source=self._sources.get(ticket_id),
+        )
 
     def advance(self, now: datetime) -> list[Action]:
         """Fire every timer up to ``now``; return the actions, in the order they became due."""
@@ -365,15 +412,7 @@ class Engine:
     def snapshot(self) -> EngineState:
         return EngineState(
             now=None if self._now is None else from_micros(self._now),
-            tickets=[
-                TicketHistory(
-                    ticket=ticket_id,
-                    events=[unpack(packed).to_event(ticket_id) for packed in ticket.history],
-                    fired=sorted(ticket.fired or ()),
-                    source=self._sources.get(ticket_id),
-                )
-                for ticket_id, ticket in self._tickets.items()
-            ],
+            tickets=[self._history_of(ticket_id) for ticket_id in self._tickets],
             rejected=list(self.rejected),
             failed=list(self.failed),
             stats=self.stats.model_copy(),
@@ -417,6 +456,8 @@ class Engine:
                 self.stats.duplicates += 1
                 return []
         self.stats.events += 1
+        if self._journal is not None:
+            self._journal.events.append((event, source))
         record = Record.of(event)
         packed = pack(record)
         until = record.at if self._now is None else max(record.at, self._now)
@@ -500,7 +541,9 @@ class Engine:
             actions += self._ingest(event, adapter)
         return self._notify(actions)
 
-    def _execute(self, action: Action, attempt: int) -> Delivery:
+    def deliver(self, action: Action, attempt: int = 1) -> Delivery:
+        """Execute one action through its plugin, without keeping a failure: for runners that
+        keep their own outbox (:mod:`slarules.runtime`). Never raises."""
         spec = self.plugins.actions.get(action.name)
         if spec is None:
             return self._failed(action, attempt, f"no plugin executes `{action.name}`", None, True)
@@ -539,6 +582,8 @@ class Engine:
 
     def _schedule(self, ticket: _Ticket, before: int | None = None) -> None:
         """Queue the ticket's next wake-up, unless it is queued already (``before``)."""
+        if self._journal is not None:
+            self._journal.tickets.add(ticket.state.id)
         wakeup = ticket.state.wakeup
         if wakeup is None or wakeup == before:
             return
@@ -595,6 +640,8 @@ class Engine:
     def _keep(self, rejected: Rejected) -> None:
         self.stats.rejected += 1
         self.rejected.append(rejected)
+        if self._journal is not None:
+            self._journal.rejected.append(rejected)
         self.plugins.notify("slarules_on_event_rejected", rejected=rejected)
 
 

@@ -1,0 +1,249 @@
+"""The durable runner: an engine whose every change is written to a store before it is
+acknowledged, whose timers fire when due, and whose actions go out through an outbox.
+
+* :meth:`Runtime.ingest` and :meth:`Runtime.receive` write the events, the tickets' new state,
+  the actions that became due and any rejected input in one transaction, then return: a caller
+  that got an answer knows the input is durable.
+* :meth:`Runtime.advance` fires the timers up to the runtime's clock, the same way.
+* :meth:`Runtime.deliver_due` hands due actions to their plugins (:meth:`Engine.deliver`), marks
+  them done by key, and retries failures with exponential backoff and full jitter (or after the
+  delay a helpdesk asked for), until ``max_attempts``: then the action is a dead letter.
+* :meth:`Runtime.run` does both in a loop that sleeps until the next timer or retry is due.
+
+A restart (:meth:`Runtime.open` on the same store) carries on: pending timers fire, undelivered
+actions go out, and nothing already given is given again. The wall clock is read only here, at
+the edge, through ``clock``; the engine never reads it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from slarules.actions import Action
+from slarules.dsl.loader import load_policies
+from slarules.engine import Delivery, Engine, EventInput, Journal
+from slarules.plugins import Plugins
+from slarules.specs import InboundRequest
+from slarules.store import Change, OutboxEntry, Store, TicketRecord
+
+__all__ = ["Backoff", "Runtime"]
+
+Clock = Callable[[], datetime]
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter: attempt ``n`` waits a uniform random time in
+    ``[0, min(cap, base * factor ** (n - 1))]`` seconds, so that many failed deliveries do not
+    retry in step."""
+
+    base: float = 1.0
+    factor: float = 2.0
+    cap: float = 3600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.cap, self.base * self.factor ** (attempt - 1)))
+
+
+class Runtime:
+    """An engine and a store kept in step; safe to call from several threads."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        *,
+        clock: Clock = _wall_clock,
+        max_attempts: int = 8,
+        backoff: Backoff | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.backoff = backoff or Backoff()
+        self._rng = rng or random.Random()
+        self._lock = threading.RLock()
+        self._delivering = threading.Lock()  # one delivery round at a time: no double sends
+        self._wake = threading.Condition(self._lock)
+        engine.take_journal()  # start recording what changes
+
+    @classmethod
+    def open(
+        cls,
+        policy_file: str | Path,
+        store: Store,
+        *,
+        plugins: Iterable[object] = (),
+        settings: Mapping[str, Mapping[str, str]] | None = None,
+        clock: Clock = _wall_clock,
+        max_attempts: int = 8,
+        backoff: Backoff | None = None,
+        rng: random.Random | None = None,
+    ) -> Runtime:
+        """A runtime that carries on from what ``store`` holds."""
+        manager = Plugins(plugins, settings=settings)
+        policies = load_policies(policy_file, manager.vocabulary())
+        engine = Engine.restore(policies, store.load(), plugins=manager)
+        return cls(engine, store, clock=clock, max_attempts=max_attempts, backoff=backoff, rng=rng)
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def ingest(self, event: EventInput, source: str | None = None) -> list[Action]:
+        """Ingest one event durably: when this returns, the event and what it caused are stored.
+        A bad event is stored as rejected, then :class:`EventError` is raised."""
+        with self._lock:
+            actions: list[Action] = []
+            try:
+                actions = self.engine.ingest(event, source)
+                return actions
+            finally:
+                self._commit(actions)
+
+    def receive(self, adapter: str, request: InboundRequest) -> list[Action]:
+        """Take a helpdesk's request through its adapter, durably (see :meth:`Engine.receive`)."""
+        with self._lock:
+            actions: list[Action] = []
+            try:
+                actions = self.engine.receive(adapter, request)
+                return actions
+            finally:
+                self._commit(actions)
+
+    def advance(self) -> list[Action]:
+        """Fire every timer due at the runtime's clock, durably."""
+        with self._lock:
+            now = self.clock()
+            actions: list[Action] = []
+            try:
+                actions = self.engine.advance(now)
+                return actions
+            finally:
+                self._commit(actions, now)
+
+    def retry_rejected(self, ids: Iterable[int] | None = None) -> list[Action]:
+        """Take rejected input again (all of it, or the given ids); what fails again is kept."""
+        with self._lock:
+            stored = dict(self.store.rejected())
+            chosen = list(stored) if ids is None else [id_ for id_ in ids if id_ in stored]
+            engine = self.engine
+            engine.rejected = [stored[id_] for id_ in chosen]
+            actions: list[Action] = []
+            try:
+                actions = engine.retry_rejected()
+                return actions
+            finally:
+                # What is rejected again is in the journal anew; the old records go.
+                self._commit(actions, dropped=chosen)
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def deliver_due(self, limit: int = 100) -> list[Delivery]:
+        """Deliver the actions due now; return the outcomes."""
+        with self._delivering:
+            with self._lock:
+                now = self.clock()
+                entries = self.store.due(now, limit)
+            # Plugins talk to helpdesks over the network: not while holding the engine's lock.
+            deliveries = [self.engine.deliver(e.action, e.attempts + 1) for e in entries]
+            with self._lock:
+                for entry, delivery in zip(entries, deliveries, strict=True):
+                    self._settle(entry, delivery, now)
+            return deliveries
+
+    def dead_letters(self) -> list[OutboxEntry]:
+        return self.store.outbox("dead")
+
+    def retry_dead(self, keys: Iterable[str] | None = None) -> int:
+        """Queue dead letters for delivery again, with their attempts counted from zero."""
+        with self._lock:
+            chosen = set(keys) if keys is not None else None
+            now = self.clock()
+            count = 0
+            for entry in self.store.outbox("dead"):
+                if chosen is None or entry.action.key in chosen:
+                    self.store.settle(entry.action.key, "pending", 0, now, entry.last_error)
+                    count += 1
+            self._wake.notify_all()
+            return count
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def next_deadline(self) -> datetime | None:
+        """The earliest instant at which a timer or a delivery attempt is due."""
+        with self._lock:
+            candidates = [self.engine.next_wakeup(), self.store.next_attempt()]
+        return min((c for c in candidates if c is not None), default=None)
+
+    def run(self, stop: threading.Event, idle: float = 60.0) -> None:
+        """Fire timers and deliver actions until ``stop`` is set, sleeping in between."""
+        while not stop.is_set():
+            self.advance()
+            self.deliver_due()
+            deadline = self.next_deadline()
+            with self._wake:
+                wait = idle
+                if deadline is not None:
+                    wait = min(idle, max(0.0, (deadline - self.clock()).total_seconds()))
+                if wait > 0 and not stop.is_set():
+                    self._wake.wait(wait)
+
+    def wake(self) -> None:
+        """Make :meth:`run` look again now (after new input, or on shutdown)."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def close(self) -> None:
+        self.wake()
+        self.store.close()
+
+    # -- inside --------------------------------------------------------------------------------
+
+    def _commit(
+        self, actions: list[Action], now: datetime | None = None, dropped: Iterable[int] = ()
+    ) -> None:
+        engine = self.engine
+        journal: Journal = engine.take_journal()
+        tickets = {
+            ticket: TicketRecord(
+                engine.fired_of(ticket), engine.source_of(ticket), engine.wakeup_of(ticket)
+            )
+            for ticket in journal.tickets
+        }
+        self.store.commit(
+            Change(
+                events=journal.events,
+                tickets=tickets,
+                actions=actions,
+                rejected=journal.rejected,
+                now=now,
+            )
+        )
+        self.store.drop_rejected(list(dropped))
+        engine.rejected.clear()  # kept in the store, not twice in memory
+        if actions:
+            self._wake.notify_all()
+
+    def _settle(self, entry: OutboxEntry, delivery: Delivery, now: datetime) -> None:
+        key, attempts = entry.action.key, entry.attempts + 1
+        if delivery.ok:
+            self.store.settle(key, "done", attempts, now)
+        elif delivery.permanent or attempts >= self.max_attempts:
+            self.store.settle(key, "dead", attempts, now, delivery.error)
+        else:
+            wait = self.backoff.delay(attempts, self._rng)
+            if delivery.retry_after is not None:
+                wait = max(wait, delivery.retry_after)
+            self.store.settle(
+                key, "pending", attempts, now + timedelta(seconds=wait), delivery.error
+            )

@@ -1,0 +1,87 @@
+"""A store in memory: the contract of :class:`~slarules.store.Store` without a file, for tests
+and for hosts that persist :meth:`Engine.snapshot` themselves."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from slarules.engine import EngineState, EngineStats, Rejected, TicketHistory
+from slarules.events import Event
+from slarules.store._base import Change, OutboxEntry, Status, Store, TicketRecord
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self._events: dict[str, list[tuple[Event, str | None]]] = {}
+        self._tickets: dict[str, TicketRecord] = {}
+        self._outbox: dict[str, OutboxEntry] = {}
+        self._rejected: dict[int, Rejected] = {}
+        self._ids = itertools.count(1)
+        self._now: datetime | None = None
+
+    def load(self) -> EngineState:
+        tickets = [
+            TicketHistory(
+                ticket=ticket,
+                events=[event.model_dump(mode="json") for event, _ in events],
+                fired=list(self._tickets[ticket].fired) if ticket in self._tickets else [],
+                source=self._tickets[ticket].source if ticket in self._tickets else None,
+            )
+            for ticket, events in self._events.items()
+        ]
+        return EngineState(
+            now=self._now,
+            tickets=tickets,
+            rejected=list(self._rejected.values()),
+            stats=EngineStats(events=sum(len(events) for events in self._events.values())),
+        )
+
+    def commit(self, change: Change) -> None:
+        for event, source in change.events:
+            self._events.setdefault(event.ticket, []).append((event, source))
+        self._tickets.update(change.tickets)
+        for action in change.actions:
+            self._outbox.setdefault(action.key, OutboxEntry(action, "pending", 0, action.at))
+        for rejected in change.rejected:
+            self._rejected[next(self._ids)] = rejected
+        if change.now is not None:
+            self._now = change.now
+
+    def due(self, now: datetime, limit: int = 100) -> list[OutboxEntry]:
+        due = [e for e in self._outbox.values() if e.status == "pending" and e.next_attempt <= now]
+        return sorted(due, key=lambda entry: entry.next_attempt)[:limit]
+
+    def next_attempt(self) -> datetime | None:
+        pending = [e.next_attempt for e in self._outbox.values() if e.status == "pending"]
+        return min(pending, default=None)
+
+    def settle(
+        self,
+        key: str,
+        status: Status,
+        attempts: int,
+        next_attempt: datetime,
+        error: str | None = None,
+    ) -> None:
+        entry = self._outbox[key]
+        self._outbox[key] = replace(
+            entry, status=status, attempts=attempts, next_attempt=next_attempt, last_error=error
+        )
+
+    def outbox(self, status: Status | None = None) -> list[OutboxEntry]:
+        return [e for e in self._outbox.values() if status is None or e.status == status]
+
+    def rejected(self) -> list[tuple[int, Rejected]]:
+        return list(self._rejected.items())
+
+    def drop_rejected(self, ids: Sequence[int]) -> None:
+        for id_ in ids:
+            self._rejected.pop(id_, None)
+
+    def pending_timers(self) -> int:
+        return sum(record.wakeup is not None for record in self._tickets.values())

@@ -1,0 +1,179 @@
+"""The durable runtime: input is stored before it is acknowledged, timers and deliveries carry on
+after a restart, failures retry with backoff and end as dead letters, nothing is sent twice."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from engine_helpers import HOUR, MINUTE, SECOND, Events, utc
+
+from slarules import EventError
+from slarules.runtime import Backoff, Runtime
+from slarules.store import SqliteStore
+from slarules.testing import RecordingPlugin
+
+START = utc("2026-03-02T09:00:00Z")
+POLICY = """
+policy "All" {
+    applies when true
+    first_response within 1h
+}
+trigger "late" when first_response.breached then tag "late"
+trigger "very late" when first_response.elapsed > 3h then notify "duty-manager"
+"""
+
+
+class FakeClock:
+    """The runtime's clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "support.sla"
+    path.write_text(POLICY)
+    return path
+
+
+def open_runtime(
+    policy_file: Path,
+    database: Path,
+    clock: FakeClock,
+    recorder: RecordingPlugin,
+    **options: object,
+) -> Runtime:
+    return Runtime.open(
+        policy_file,
+        SqliteStore(database),
+        plugins=[recorder],
+        clock=clock,
+        rng=random.Random(7),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_a_restart_carries_on_timers_and_deliveries_without_repeating_any(
+    policy_file: Path, tmp_path: Path
+) -> None:
+    database, clock, events = tmp_path / "slarules.db", FakeClock(START), Events()
+    recorder = RecordingPlugin()
+    runtime = open_runtime(policy_file, database, clock, recorder)
+    runtime.ingest(events.created("T-1", START), source="recorder")
+    runtime.ingest(events.created("T-2", START + 30 * MINUTE), source="recorder")
+    clock.now = START + 2 * HOUR
+    assert [a.ticket for a in runtime.advance()] == ["T-1", "T-2"]
+    assert [d.ok for d in runtime.deliver_due()] == [True, True]
+    runtime.close()  # the process ends here; T-1's "very late" timer is pending
+
+    recorder_after = RecordingPlugin()
+    clock.now = START + 4 * HOUR
+    again = open_runtime(policy_file, database, clock, recorder_after)
+    assert [(a.ticket, a.name) for a in again.advance()] == [("T-1", "notify"), ("T-2", "notify")]
+    again.deliver_due()
+    assert [(a.ticket, a.name) for a in recorder_after.executed] == [
+        ("T-1", "notify"), ("T-2", "notify")
+    ]  # fmt: skip
+    assert recorder_after.breaches == []  # told before the restart
+    assert again.engine.clocks("T-1", clock.now)[0].breached_at == START + HOUR
+
+
+def test_actions_that_were_stored_but_not_delivered_go_out_after_a_restart(
+    policy_file: Path, tmp_path: Path
+) -> None:
+    database, clock = tmp_path / "slarules.db", FakeClock(START)
+    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
+    runtime.ingest(Events().created("T-1", START), source="recorder")
+    clock.now = START + 2 * HOUR
+    runtime.advance()  # stored in the outbox; the process dies before delivering
+    runtime.store.close()
+
+    recorder = RecordingPlugin()
+    again = open_runtime(policy_file, database, clock, recorder)
+    assert again.advance() == []
+    [delivery] = again.deliver_due()
+    assert delivery.ok
+    assert [a.args for a in recorder.executed] == [("late",)]
+    assert again.deliver_due() == []
+
+
+def test_failures_retry_with_backoff_then_become_dead_letters(
+    policy_file: Path, tmp_path: Path
+) -> None:
+    clock, recorder = FakeClock(START), RecordingPlugin(failing={"tag": 10})
+    runtime = open_runtime(
+        policy_file, tmp_path / "s.db", clock, recorder,
+        max_attempts=3, backoff=Backoff(base=10.0, factor=2.0, cap=60.0),
+    )  # fmt: skip
+    runtime.ingest(Events().created("T-1", START), source="recorder")
+    clock.now = START + 2 * HOUR
+    runtime.advance()
+    [first] = runtime.deliver_due()
+    assert (first.ok, first.attempt) == (False, 1)
+    [entry] = runtime.store.outbox("pending")
+    # The recorder asks for 1 s; the first backoff is within [0, 10 s]; the later is used.
+    assert clock.now + SECOND <= entry.next_attempt <= clock.now + 10 * SECOND
+    assert runtime.deliver_due() == []  # not due yet
+    clock.now = entry.next_attempt
+    [second] = runtime.deliver_due()
+    assert second.attempt == 2
+    clock.now = runtime.store.outbox("pending")[0].next_attempt
+    runtime.deliver_due()
+    [dead] = runtime.dead_letters()
+    assert (dead.attempts, dead.last_error) == (3, "`tag` is failing on purpose")
+    assert runtime.next_deadline() == runtime.engine.next_wakeup()  # nothing left to deliver
+
+    recorder.failing.clear()
+    assert runtime.retry_dead() == 1
+    [delivered] = runtime.deliver_due()
+    assert delivered.ok
+    assert [a.name for a in recorder.executed] == ["tag"]
+
+
+def test_permanent_failures_are_dead_letters_at_once(policy_file: Path, tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    runtime = open_runtime(policy_file, tmp_path / "s.db", clock, RecordingPlugin())
+    runtime.ingest(Events().created("T-1", START))  # no adapter feeds it: `tag` cannot work
+    clock.now = START + 2 * HOUR
+    runtime.advance()
+    runtime.deliver_due()
+    [dead] = runtime.dead_letters()
+    assert dead.attempts == 1
+    assert "no adapter feeds that ticket" in (dead.last_error or "")
+
+
+def test_rejected_input_is_stored_and_can_be_retried(policy_file: Path, tmp_path: Path) -> None:
+    database, clock, events = tmp_path / "s.db", FakeClock(START), Events()
+    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
+    bad = {**events.created("T-1", START), "type": "ticket.opened"}
+    with pytest.raises(EventError):
+        runtime.ingest(bad)
+    runtime.store.close()
+    again = open_runtime(policy_file, database, clock, RecordingPlugin())
+    [(rejected_id, rejected)] = again.store.rejected()
+    assert rejected.payload == bad
+    again.retry_rejected([rejected_id])
+    assert len(again.store.rejected()) == 1  # still bad: kept (once)
+    assert again.engine.rejected == []
+
+
+def test_events_survive_a_restart_and_give_the_same_clocks(
+    policy_file: Path, tmp_path: Path
+) -> None:
+    database, clock, events = tmp_path / "s.db", FakeClock(START), Events()
+    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
+    runtime.ingest(events.created("T-1", START))
+    runtime.ingest(events.agent_reply("T-1", START + 20 * MINUTE))
+    runtime.ingest(events.agent_reply("T-1", START + 20 * MINUTE))  # a new id: stored
+    before = runtime.engine.clocks("T-1", START + HOUR)
+    runtime.store.close()
+    again = open_runtime(policy_file, database, clock, RecordingPlugin())
+    assert again.engine.clocks("T-1", START + HOUR) == before
+    assert before[0].elapsed == timedelta(minutes=20)
