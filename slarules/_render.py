@@ -16,7 +16,9 @@ from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
 from slarules.demo import QUICK_ABANDON, CallSummary, MetricSummary
 from slarules.durations import format_duration
+from slarules.engine import Rejected
 from slarules.plugins import PluginInfo
+from slarules.store import OutboxEntry
 
 BAR_WIDTH = 24
 _STATE_STYLES = {
@@ -156,4 +158,19 @@ def plugins_table(infos: Iterable[PluginInfo]) -> Table:
                 info.adapters, info.actions, info.functions, info.calendars
             )),
         )  # fmt: skip
+    return table
+
+
+def deadletters_table(
+    dead: Iterable[OutboxEntry], rejected: Iterable[tuple[int, Rejected]]
+) -> Table:
+    table = Table(title="Dead letters")
+    for column in ("id", "kind", "attempts", "why"):
+        table.add_column(column)
+    for entry in dead:
+        table.add_row(entry.action.key, f"action {entry.action.name}", str(entry.attempts),
+                      entry.last_error or "")  # fmt: skip
+    for number, item in rejected:
+        kind = f"{item.stage} ({item.adapter})" if item.adapter else item.stage
+        table.add_row(str(number), f"rejected {kind}", "-", item.reason)
     return table

@@ -15,7 +15,9 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ from slarules._render import (
     calls_text,
     clocks_table,
     compliance_table,
+    deadletters_table,
     plugins_table,
 )
 from slarules._scaffold import scaffold
@@ -47,6 +50,9 @@ from slarules.errors import CalendarError, EventError, PluginError, PolicyError,
 from slarules.events import Event
 from slarules.examples import example_policy_path
 from slarules.plugins import Plugins
+from slarules.runtime import Runtime
+from slarules.server import create_app
+from slarules.store import Store, StoreError, open_store
 from slarules.timezones import to_local
 
 __all__ = ["main"]
@@ -551,3 +557,156 @@ def new_plugin(name: str, directory: str) -> None:
     except (ValueError, FileExistsError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {root}; next: pip install -e {root} && pytest {root / 'tests'}")
+
+
+# -- the service -------------------------------------------------------------------------------
+
+_db_option = click.option(
+    "--db",
+    default="sqlite:///slarules.db",
+    show_default=True,
+    help="The store: sqlite:///path/to/file.db, or memory:// (nothing kept).",
+)
+
+
+def _open_store(url: str) -> Store:
+    try:
+        return open_store(url)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.argument("policy", type=click.Path(exists=True, dir_okay=False))
+@_db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--token",
+    envvar="SLARULES_TOKEN",
+    help="Bearer token for /events, the ticket APIs and /admin (or SLARULES_TOKEN).",
+)
+@click.option("--max-body", default=1024 * 1024, show_default=True, help="Request size limit.")
+@click.option(
+    "--max-attempts", default=8, show_default=True, help="Delivery attempts before dead letter."
+)
+def serve(
+    policy: str, db: str, host: str, port: int, token: str | None, max_body: int, max_attempts: int
+) -> None:
+    """Run the service: webhooks and events in, timers and actions out, kept in the store."""
+    import uvicorn
+
+    try:
+        runtime = Runtime.open(policy, _open_store(db), max_attempts=max_attempts)
+    except (PolicyError, PluginError) as error:
+        raise click.ClickException(str(error)) from None
+    app = create_app(runtime, policy, token=token, max_body=max_body)
+
+    def reload_on_hangup(signum: int, frame: object) -> None:
+        # Reloading replays the store: not in the signal handler, which runs on the event loop.
+        threading.Thread(target=_reload, args=(runtime, policy), daemon=True).start()
+
+    signal.signal(signal.SIGHUP, reload_on_hangup)
+    click.echo(f"slarules serving {policy} on http://{host}:{port} (store {db})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    runtime.close()
+
+
+def _reload(runtime: Runtime, policy: str) -> None:
+    try:
+        runtime.reload(policy)
+    except PolicyError as error:
+        click.echo(f"reload refused; the old policies keep running:\n{error}", err=True)
+    else:
+        click.echo(f"reloaded {policy}", err=True)
+
+
+@main.group()
+def deadletters() -> None:
+    """Rejected input and actions given up on: list, show, retry, drop."""
+
+
+@deadletters.command(name="list")
+@_db_option
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+def deadletters_list(db: str, output_format: str) -> None:
+    """Dead actions (by key) and rejected input (by number)."""
+    store = _open_store(db)
+    dead, rejected = store.outbox("dead"), store.rejected()
+    if output_format == "json":
+        listing = {
+            "actions": [
+                {"key": e.action.key, "attempts": e.attempts, "error": e.last_error} for e in dead
+            ],
+            "rejected": [
+                {"id": id_, "stage": r.stage, "adapter": r.adapter, "reason": r.reason}
+                for id_, r in rejected
+            ],
+        }
+        click.echo(json.dumps(listing, indent=2))
+        return
+    _console().print(deadletters_table(dead, rejected))
+
+
+@deadletters.command(name="show")
+@click.argument("ident")
+@_db_option
+def deadletters_show(ident: str, db: str) -> None:
+    """One dead action (by key) or rejected input (by number), in full."""
+    store = _open_store(db)
+    if ident.isdigit():
+        found = dict(store.rejected()).get(int(ident))
+        if found is None:
+            raise click.ClickException(f"no rejected input number {ident}")
+        click.echo(found.model_dump_json(indent=2))
+        return
+    entry = next((e for e in store.outbox() if e.action.key == ident), None)
+    if entry is None:
+        raise click.ClickException(f"no action with key `{ident}`")
+    click.echo(json.dumps({
+        "status": entry.status, "attempts": entry.attempts, "error": entry.last_error,
+        "action": entry.action.model_dump(mode="json"),
+    }, indent=2))  # fmt: skip
+
+
+@deadletters.command(name="retry")
+@click.argument("idents", nargs=-1)
+@_db_option
+@click.option(
+    "--policy",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Needed to retry rejected input, which goes through the engine again; stop the "
+    "service first.",
+)
+def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> None:
+    """Queue dead actions for delivery again (the running service picks them up), or take
+    rejected input again (with --policy). With no IDENTS, everything."""
+    store = _open_store(db)
+    numbers = [int(ident) for ident in idents if ident.isdigit()]
+    keys = [ident for ident in idents if not ident.isdigit()]
+    everything = not idents
+    dead = [e for e in store.outbox("dead") if everything or e.action.key in keys]
+    for entry in dead:
+        store.settle(entry.action.key, "pending", 0, entry.next_attempt, entry.last_error)
+    click.echo(f"{len(dead)} action(s) queued again")
+    if numbers or (everything and store.rejected()):
+        if policy is None:
+            raise click.ClickException("retrying rejected input needs --policy")
+        runtime = Runtime.open(policy, store)
+        before = len(store.rejected())
+        runtime.retry_rejected(numbers or None)
+        after = len(store.rejected())
+        click.echo(f"{before - after} rejected input(s) taken, {after} still rejected")
+
+
+@deadletters.command(name="drop")
+@click.argument("idents", nargs=-1, required=True)
+@_db_option
+def deadletters_drop(idents: tuple[str, ...], db: str) -> None:
+    """Give up on dead actions and forget rejected input, for good."""
+    store = _open_store(db)
+    store.drop_rejected([int(ident) for ident in idents if ident.isdigit()])
+    for entry in store.outbox("dead"):
+        if entry.action.key in idents:
+            store.settle(entry.action.key, "dropped", entry.attempts, entry.next_attempt)
+    click.echo(f"dropped {len(idents)}")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from slarules.actions import Action
 from slarules.dsl.loader import load_policies
-from slarules.engine import Delivery, Engine, EventInput, Journal
+from slarules.engine import Delivery, Engine, EventInput, Journal, Rejected
 from slarules.plugins import Plugins
 from slarules.specs import InboundRequest
 from slarules.store import Change, OutboxEntry, Store, TicketRecord
@@ -73,6 +73,7 @@ class Runtime:
         self.max_attempts = max_attempts
         self.backoff = backoff or Backoff()
         self._rng = rng or random.Random()
+        self.timer_lag = timedelta(0)  # how late the last timer fired, for /metrics
         self._lock = threading.RLock()
         self._delivering = threading.Lock()  # one delivery round at a time: no double sends
         self._wake = threading.Condition(self._lock)
@@ -110,6 +111,21 @@ class Runtime:
             finally:
                 self._commit(actions)
 
+    def ingest_many(
+        self, events: Iterable[EventInput], source: str | None = None
+    ) -> tuple[list[Action], list[Rejected]]:
+        """Ingest a batch in one transaction: the good events and the rejected ones (kept) are
+        stored together; return the actions and the rejections."""
+        with self._lock:
+            engine = self.engine
+            known = len(engine.rejected)
+            actions: list[Action] = []
+            try:
+                actions = engine.ingest_many(events, source)
+                return actions, engine.rejected[known:]
+            finally:
+                self._commit(actions)
+
     def receive(self, adapter: str, request: InboundRequest) -> list[Action]:
         """Take a helpdesk's request through its adapter, durably (see :meth:`Engine.receive`)."""
         with self._lock:
@@ -124,6 +140,9 @@ class Runtime:
         """Fire every timer due at the runtime's clock, durably."""
         with self._lock:
             now = self.clock()
+            due = self.engine.next_wakeup()
+            if due is not None and due <= now:
+                self.timer_lag = now - due
             actions: list[Action] = []
             try:
                 actions = self.engine.advance(now)
@@ -145,6 +164,15 @@ class Runtime:
             finally:
                 # What is rejected again is in the journal anew; the old records go.
                 self._commit(actions, dropped=chosen)
+
+    def reload(self, policy_file: str | Path) -> None:
+        """Run a new policy file from now on. It is validated first: on a
+        :class:`PolicyError` the old policies keep running."""
+        policies = load_policies(policy_file, self.engine.plugins.vocabulary())
+        with self._lock:
+            engine = Engine.restore(policies, self.store.load(), plugins=self.engine.plugins)
+            engine.take_journal()
+            self.engine = engine
 
     # -- the outbox ----------------------------------------------------------------------------
 

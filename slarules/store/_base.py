@@ -15,7 +15,7 @@ from slarules.events import Event
 
 __all__ = ["Change", "OutboxEntry", "Status", "Store", "StoreError", "TicketRecord"]
 
-Status = Literal["pending", "done", "dead"]
+Status = Literal["pending", "done", "dead", "dropped"]
 
 
 class StoreError(SlaRulesError):

@@ -45,7 +45,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE outbox (
         key TEXT PRIMARY KEY,        -- the action's idempotency key
         action TEXT NOT NULL,        -- the action as JSON
-        status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'dead')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'dead', 'dropped')),
         attempts INTEGER NOT NULL,
         next_attempt INTEGER NOT NULL,
         last_error TEXT,

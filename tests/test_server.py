@@ -1,0 +1,156 @@
+"""`slarules serve` over real HTTP on 127.0.0.1: webhooks, events, clocks, metrics, reload, and
+the bad input a service meets."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from engine_helpers import HOUR, Events, utc
+
+from slarules.runtime import Runtime
+from slarules.server import create_app
+from slarules.store import SqliteStore
+from slarules.testing import RecordingPlugin
+
+START = utc("2026-03-02T09:00:00Z")
+TOKEN = "s3cret-token"
+POLICY = """
+policy "All" {
+    applies when true
+    first_response within 1h
+}
+trigger "late" when first_response.breached then tag "late"
+"""
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Service:
+    def __init__(self, url: str, runtime: Runtime, clock: FakeClock, policy: Path) -> None:
+        self.url, self.runtime, self.clock, self.policy = url, runtime, clock, policy
+        self.client = httpx.Client(base_url=url, timeout=10.0)
+
+    def post(
+        self, path: str, body: bytes | object, token: str | None = TOKEN, **headers: str
+    ) -> httpx.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.post(path, content=content, headers=headers)
+
+    def get(self, path: str, token: str | None = TOKEN) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.get(path, headers=headers)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    policy = tmp_path / "support.sla"
+    policy.write_text(POLICY)
+    clock = FakeClock(START)
+    recorder = RecordingPlugin(token="hook-token")
+    runtime = Runtime.open(policy, SqliteStore(tmp_path / "s.db"), plugins=[recorder], clock=clock)
+    app = create_app(runtime, policy, token=TOKEN, max_body=4096)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield Service(f"http://127.0.0.1:{port}", runtime, clock, policy)
+    server.should_exit = True
+    thread.join(timeout=10)
+    runtime.close()
+
+
+def test_events_in_clocks_out(service: Service) -> None:
+    events = Events()
+    answer = service.post("/events", [events.created("T-1", START), events.created("T-2", START)])
+    assert (answer.status_code, answer.json()) == (202, {"accepted": 2, "actions": 0})
+    clocks = service.get("/tickets/T-1/clocks?at=2026-03-02T09:30:00%2B00:00").json()
+    assert [(c["metric"], c["state"], c["due_at"]) for c in clocks] == [
+        ("first_response", "running", "2026-03-02T10:00:00Z")
+    ]
+    explained = service.get("/tickets/T-1/explain").json()
+    assert explained["ticket"] == "T-1"
+    assert service.get("/tickets/T-9/clocks").status_code == 404
+
+
+def test_webhooks_go_through_their_adapter_with_its_own_authentication(service: Service) -> None:
+    body = Events().created("T-1", START)
+    refused = service.post("/hooks/recorder", body, token=None, **{"X-Token": "wrong"})
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "missing or wrong `X-Token` header"
+    accepted = service.post("/hooks/recorder", body, token=None, **{"X-Token": "hook-token"})
+    assert accepted.status_code == 202
+    assert service.runtime.engine.source_of("T-1") == "recorder"
+    bad = service.post("/hooks/recorder", b"{not json", token=None, **{"X-Token": "hook-token"})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "body"
+    assert service.post("/hooks/nosuch", body, token=None).status_code == 404
+    stored = [item.stage for _, item in service.runtime.store.rejected()]
+    assert stored == ["authentication", "payload"]
+
+
+def test_bad_input_gets_a_4xx_with_the_reason(service: Service) -> None:
+    events = Events()
+    assert service.post("/events", events.created("T-1", START), token=None).status_code == 401
+    assert service.post("/events", events.created("T-1", START), token="wrong").status_code == 401
+    assert service.get("/tickets/T-1/clocks", token=None).status_code == 401
+    too_big = service.post("/events", b"[" + b" " * 5000 + b"]")
+    assert (too_big.status_code, too_big.json()["error"]) == (413, "the body is over 4096 bytes")
+    assert service.post("/events", b"\xff\xfe{").status_code == 400
+    assert service.post("/events", b"{oops").status_code == 400
+    mixed = service.post(
+        "/events",
+        [
+            events.created("T-1", START),
+            {**events.created("T-2", START), "at": "2026-03-02T09:00:00"},
+        ],
+    )
+    assert mixed.status_code == 422
+    assert mixed.json()["accepted"] == 1
+    assert mixed.json()["rejected"][0]["problems"][0][0] == "at"
+    assert service.runtime.engine.tickets() == ["T-1"]
+
+
+def test_metrics_in_the_prometheus_text_format(service: Service) -> None:
+    service.post("/events", Events().created("T-1", START))
+    service.clock.now = START + 2 * HOUR
+    service.runtime.advance()
+    text = service.get("/metrics", token=None).text
+    assert (
+        "# TYPE slarules_events_ingested_total counter\nslarules_events_ingested_total 1\n" in text
+    )
+    assert "slarules_actions_total 1\n" in text
+    assert "slarules_timers_pending 0\n" in text
+    assert service.get("/healthz", token=None).json() == {"status": "ok"}
+
+
+def test_an_invalid_policy_file_is_refused_on_reload_and_the_old_one_keeps_running(
+    service: Service,
+) -> None:
+    service.post("/events", Events().created("T-1", START))
+    service.policy.write_text(POLICY.replace("within 1h", "within soon"))
+    refused = service.post("/admin/reload", b"")
+    assert refused.status_code == 422
+    assert refused.json()["diagnostics"][0]["code"] == "SLA001"
+    assert service.get("/tickets/T-1/clocks").json()[0]["target"] == "PT1H"
+
+    service.policy.write_text(POLICY.replace("within 1h", "within 2h"))
+    assert service.post("/admin/reload", b"").json() == {"reloaded": True}
+    assert service.get("/tickets/T-1/clocks").json()[0]["target"] == "PT2H"
