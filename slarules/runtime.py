@@ -17,6 +17,7 @@ the edge, through ``clock``; the engine never reads it.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -34,6 +35,8 @@ from slarules.store import Change, OutboxEntry, Store, TicketRecord
 __all__ = ["Backoff", "Runtime"]
 
 Clock = Callable[[], datetime]
+_logger = logging.getLogger("slarules.runtime")
+_RECOVER = 1.0  # seconds before the loop tries again after a failure
 
 
 def _wall_clock() -> datetime:
@@ -216,8 +219,15 @@ class Runtime:
     def run(self, stop: threading.Event, idle: float = 60.0) -> None:
         """Fire timers and deliver actions until ``stop`` is set, sleeping in between."""
         while not stop.is_set():
-            self.advance()
-            self.deliver_due()
+            try:
+                self.advance()
+                self.deliver_due()
+            except Exception:
+                # A full disk or a locked file must not end the loop: it tries again shortly,
+                # and the input it could not store was never acknowledged.
+                _logger.exception("the runtime loop failed; trying again in %s s", _RECOVER)
+                stop.wait(_RECOVER)
+                continue
             deadline = self.next_deadline()
             with self._wake:
                 wait = idle

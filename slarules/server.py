@@ -220,6 +220,8 @@ def _metrics(runtime: Runtime) -> str:
         ("slarules_actions_delivered_total", "counter", "Actions delivered.", stats.delivered),
         ("slarules_actions_failed_total", "counter", "Delivery attempts that failed.",
          stats.failed),
+        ("slarules_actions_pending", "gauge", "Actions waiting for delivery.",
+         len(store.outbox("pending"))),
         ("slarules_actions_dead_letters", "gauge", "Actions given up on.",
          len(store.outbox("dead"))),
         ("slarules_timers_pending", "gauge", "Tickets waiting on a timer.",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import types
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from distributions import install_distribution
 from engine_helpers import HOUR, MINUTE, Events, utc
 
 import slarules
@@ -111,15 +111,6 @@ def test_a_registration_hook_that_raises_names_the_plugin() -> None:
 
 
 # -- entry points ------------------------------------------------------------------------------
-
-
-def install_distribution(site: Path, name: str, entry_points: str, module: str, code: str) -> None:
-    """A distribution as pip leaves it: a module and a .dist-info with its entry points."""
-    (site / f"{module}.py").write_text(textwrap.dedent(code))
-    info = site / f"{name.replace('-', '_')}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
 
 
 PAGER = """

@@ -121,6 +121,8 @@ class HelpdeskServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    return  # the client went away mid-request: nothing was sent, as for HTTP
                 url = urlsplit(self.path)
                 request = RecordedRequest(
                     method=self.command,

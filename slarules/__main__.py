@@ -1,0 +1,5 @@
+"""`python -m slarules`: the command line."""
+
+from slarules.cli import main
+
+main()
