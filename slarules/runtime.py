@@ -30,7 +30,7 @@ from slarules.dsl.loader import load_policies
 from slarules.engine import Delivery, Engine, EventInput, Journal, Rejected
 from slarules.plugins import Plugins
 from slarules.specs import InboundRequest
-from slarules.store import Change, OutboxEntry, Store, TicketRecord
+from slarules.store import Change, OutboxEntry, Store, StoreError, TicketRecord
 
 __all__ = ["Backoff", "Runtime"]
 
@@ -173,9 +173,8 @@ class Runtime:
         :class:`PolicyError` the old policies keep running."""
         policies = load_policies(policy_file, self.engine.plugins.vocabulary())
         with self._lock:
-            engine = Engine.restore(policies, self.store.load(), plugins=self.engine.plugins)
-            engine.take_journal()
-            self.engine = engine
+            self.engine = Engine.restore(policies, self.store.load(), plugins=self.engine.plugins)
+            self.engine.take_journal()
 
     # -- the outbox ----------------------------------------------------------------------------
 
@@ -258,19 +257,29 @@ class Runtime:
             )
             for ticket in journal.tickets
         }
-        self.store.commit(
-            Change(
-                events=journal.events,
-                tickets=tickets,
-                actions=actions,
-                rejected=journal.rejected,
-                now=now,
-            )
+        change = Change(
+            events=journal.events,
+            tickets=tickets,
+            actions=actions,
+            rejected=journal.rejected,
+            dropped=list(dropped),
+            now=now,
         )
-        self.store.drop_rejected(list(dropped))
+        try:
+            self.store.commit(change)
+        except StoreError:
+            # Not stored, so not acknowledged: the engine forgets it too, or the caller's retry
+            # would be ignored as a duplicate and the input lost.
+            self._rebuild()
+            raise
         engine.rejected.clear()  # kept in the store, not twice in memory
         if actions:
             self._wake.notify_all()
+
+    def _rebuild(self) -> None:
+        engine = self.engine
+        self.engine = Engine.restore(engine.policies, self.store.load(), plugins=engine.plugins)
+        self.engine.take_journal()
 
     def _settle(self, entry: OutboxEntry, delivery: Delivery, now: datetime) -> None:
         key, attempts = entry.action.key, entry.attempts + 1

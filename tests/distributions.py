@@ -15,8 +15,9 @@ COURIER = """
     client = httpx.Client(timeout=5.0)  # pooled connections, as an adapter keeps them
 
     def post(action, context):
+        timeout = float(context.settings.get("timeout", "5"))
         try:
-            response = client.post(action.args[0], json={"key": action.key},
+            response = client.post(action.args[0], json={"key": action.key}, timeout=timeout,
                                    headers={"Idempotency-Key": action.key})
         except httpx.HTTPError as error:
             raise ActionError(f"receiver unreachable: {error}") from None

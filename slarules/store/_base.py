@@ -39,6 +39,7 @@ class Change:
     tickets: Mapping[str, TicketRecord] = field(default_factory=dict)
     actions: Sequence[Action] = ()  # new outbox entries; a key already there is ignored
     rejected: Sequence[Rejected] = ()
+    dropped: Sequence[int] = ()  # rejected input taken again: no longer kept
     now: datetime | None = None  # the instant the engine has advanced to
 
 

@@ -49,6 +49,7 @@ class MemoryStore(Store):
             self._outbox.setdefault(action.key, OutboxEntry(action, "pending", 0, action.at))
         for rejected in change.rejected:
             self._rejected[next(self._ids)] = rejected
+        self.drop_rejected(change.dropped)
         if change.now is not None:
             self._now = change.now
 

@@ -139,6 +139,7 @@ class SqliteStore(Store):
                 "INSERT INTO rejected (body) VALUES (?)",
                 [(rejected.model_dump_json(),) for rejected in change.rejected],
             )
+            db.executemany("DELETE FROM rejected WHERE id = ?", [(id_,) for id_ in change.dropped])
             if change.now is not None:
                 db.execute(
                     "INSERT OR REPLACE INTO engine (key, value) VALUES ('now', ?)",

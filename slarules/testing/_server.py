@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-encoded unless bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering: a slow helpdesk
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -132,6 +134,7 @@ class HelpdeskServer:
                     body=body,
                 )
                 response = server._answer(request)
+                time.sleep(response.delay)
                 payload = response.encoded()
                 self.send_response(response.status)
                 headers = {"Content-Type": "application/json", **response.headers}
