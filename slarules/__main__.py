@@ -2,4 +2,5 @@
 
 from slarules.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (doctest discovery) must not run it
+    main()

@@ -29,6 +29,12 @@ _logger = logging.getLogger("slarules.actions")
 
 
 def _through_adapter(action: Action, context: ActionContext) -> None:
+    if not action.ticket:
+        raise ActionError(
+            f"`{action.name}` of schedule `{action.trigger}` acts on a ticket, and a schedule has "
+            "none; use an action that needs no ticket (`log`, `webhook`, a plugin's)",
+            permanent=True,
+        )
     if context.adapter is None:
         raise ActionError(
             f"`{action.name}` acts on ticket `{action.ticket}` in its helpdesk, but no adapter "

@@ -119,6 +119,16 @@ class TriggerProgram:
 
 
 @dataclass(frozen=True)
+class ScheduleProgram:
+    name: str
+    cron: str
+    timezone: str
+    condition: Condition | None
+    text: str | None  # the condition as written, for reasons
+    actions: tuple[ActionProgram, ...]
+
+
+@dataclass(frozen=True)
 class Reaction:
     """What one signal does to one metric, worked out once per kind of signal."""
 
@@ -133,6 +143,7 @@ class Program:
     metrics: tuple[MetricProgram, ...]
     policies: tuple[PolicyProgram, ...]
     triggers: tuple[TriggerProgram, ...]
+    schedules: tuple[ScheduleProgram, ...]
     # The elapsed-time thresholds of every condition, by metric, for the timers.
     thresholds: dict[str, tuple[Threshold, ...]]
     metric_names: frozenset[str]
@@ -192,6 +203,7 @@ def compile_program(policies: PolicySet) -> Program:
         for declaration in policies.policies.values()
     )
     triggers = tuple(compile_.trigger(declaration) for declaration in policies.triggers.values())
+    schedules = tuple(compile_.schedule(declaration) for declaration in policies.schedules.values())
     needed = _needed_metrics(policies.metrics, compiled_policies, compile_.seen)
     metrics = tuple(
         compile_.metric(declaration)
@@ -206,6 +218,7 @@ def compile_program(policies: PolicySet) -> Program:
         metrics,
         compiled_policies,
         triggers,
+        schedules,
         {metric: tuple(found) for metric, found in thresholds.items()},
         names,
     )
@@ -268,6 +281,20 @@ class _Compiler:
             condition=self.condition(trigger.when),
             text=format_condition(trigger.when),
             actions=tuple(self.action(action) for action in trigger.actions),
+        )
+
+    def schedule(self, schedule: ast.ScheduleDecl) -> ScheduleProgram:
+        # Report figures are not clock thresholds: compiled apart from `seen`, they add no timers.
+        when = schedule.when
+        return ScheduleProgram(
+            name=schedule.name,
+            cron=schedule.cron.value,
+            timezone=schedule.timezone.value if schedule.timezone else "UTC",
+            condition=None
+            if when is None
+            else compile_condition(when, self.metrics, self.functions),
+            text=None if when is None else format_condition(when),
+            actions=tuple(self.action(action) for action in schedule.actions),
         )
 
     def template(self, text: str) -> Template:

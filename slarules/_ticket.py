@@ -26,7 +26,7 @@ from slarules._program import (
 from slarules.actions import Action
 from slarules.calendar import Calendar
 from slarules.clocks import Cycle, latest_instant_after, percent
-from slarules.conditions import Evaluate
+from slarules.conditions import Evaluate, ReportQuery, TicketView
 from slarules.durations import format_duration
 
 _CONTACT_CHANGES = {
@@ -525,9 +525,7 @@ class _Step:
         return f"{name} {format_duration(remaining * MICROSECOND)} left, {used}"
 
     def _argument(self, argument: Evaluate | Template) -> str | None:
-        if isinstance(argument, Template):
-            return _interpolate(argument, self.view)
-        return _text(argument(self.view))
+        return action_argument(argument, self.view)
 
     # -- warnings ----------------------------------------------------------------------------
 
@@ -640,7 +638,14 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _interpolate(template: Template, view: _View) -> str:
+def action_argument(argument: Evaluate | Template, view: TicketView) -> str | None:
+    """An action's argument as text: a value read, or a message with its placeholders filled."""
+    if isinstance(argument, Template):
+        return _interpolate(argument, view)
+    return _text(argument(view))
+
+
+def _interpolate(template: Template, view: TicketView) -> str:
     """``"due at {resolution.due_at}"`` with the value as of this step."""
     return "".join(
         part if isinstance(part, str) else _display(part[0], part[1](view))
@@ -706,6 +711,9 @@ class _View:
         if value is None:
             value = known[name] = _predicate(step, step.targeted(), name)
         return value
+
+    def report(self, query: ReportQuery) -> Any:
+        raise AssertionError(f"`{query.function}` in a ticket condition passed validation")
 
 
 _BOOLEAN = frozenset({"overdue", "breached", "paused", "met", "running"})

@@ -21,9 +21,16 @@ from typing import Any, Protocol
 
 from slarules._instants import from_micros, to_micros
 from slarules.dsl import ast
-from slarules.dsl.schema import NODE_ATTRIBUTES, PREDICATES, Function, Type, is_time_varying
+from slarules.dsl.schema import (
+    BUILTIN_FUNCTIONS,
+    NODE_ATTRIBUTES,
+    PREDICATES,
+    Function,
+    Type,
+    is_time_varying,
+)
 
-__all__ = ["Condition", "Threshold", "TicketView", "compile_condition"]
+__all__ = ["Condition", "ReportQuery", "Threshold", "TicketView", "compile_condition"]
 
 _MICROSECOND = timedelta(microseconds=1)
 _logger = logging.getLogger("slarules.plugins")
@@ -40,6 +47,21 @@ class TicketView(Protocol):
     def node(self, attribute: str) -> Any: ...
 
     def predicate(self, name: str) -> bool: ...
+
+    def report(self, query: ReportQuery) -> Any:
+        """A figure over many tickets (``service_level(answer, 20s)``): only schedules read
+        these; a ticket's view never gets asked (SLA307)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A report function call with its arguments, which validation made literals: durations in
+    microseconds, strings as written, keyed by parameter name (``threshold``, ``window``…)."""
+
+    function: str
+    metric: str
+    options: Mapping[str, Any]
 
 
 Evaluate = Callable[[TicketView], Any]
@@ -162,6 +184,10 @@ class _Compiler:
         return lambda view: _dig(view.fields, keys)
 
     def _call(self, call: ast.Call) -> Evaluate:
+        report = BUILTIN_FUNCTIONS.get(call.function)
+        if report is not None:
+            query = _report_query(call, report, self.compile)
+            return lambda view: view.report(query)
         # Validation admits only plugin functions in ticket conditions (SLA307), with arguments
         # by position and none of them a running clock value (SLA309).
         function = self.functions[call.function]
@@ -204,6 +230,20 @@ class _Compiler:
         assert isinstance(varying, ast.Reference)
         metric, attribute = varying.path
         self.thresholds.append(Threshold(metric, attribute, self.compile(fixed)))
+
+
+def _report_query(
+    call: ast.Call, function: Function, compile_: Callable[[ast.Expression], Evaluate]
+) -> ReportQuery:
+    metric, *rest = call.arguments
+    assert isinstance(metric.value, ast.Reference)
+    positional = [parameter.name for parameter in function.parameters if not parameter.named][1:]
+    options: dict[str, Any] = {}
+    by_position = iter(positional)
+    for argument in rest:
+        name = argument.name or next(by_position)
+        options[name] = compile_(argument.value)(None)  # type: ignore[arg-type]
+    return ReportQuery(call.function, metric.value.path[0], options)
 
 
 def _constant(value: Any) -> Evaluate:

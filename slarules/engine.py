@@ -8,11 +8,12 @@ returned again. ``now`` always comes from the caller.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 from array import array
 from bisect import insort
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
 from slarules._history import Record, pack, packed_id, unpack
 from slarules._instants import from_micros, to_micros
-from slarules._program import Program, compile_program
+from slarules._program import Program, ScheduleProgram, compile_program
 from slarules._ticket import Breach, Emit, TicketState, Transition, replay
 from slarules.actions import Action
 from slarules.clocks import Clock
@@ -36,8 +37,10 @@ from slarules.errors import (
     SlaRulesError,
 )
 from slarules.events import Event
+from slarules.metrics import TicketClocks
 from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
+from slarules.schedules import next_run, run_schedule
 from slarules.specs import InboundRequest
 
 __all__ = [
@@ -211,6 +214,8 @@ class Engine:
         self._sources: dict[str, str] = {}
         self._timers: list[tuple[int, str]] = []
         self._now: int | None = None
+        # Schedules run from here until the engine first advances (then from its instant).
+        self._first_event_at: int | None = None
         self._breaches: list[Breach] = []
         self._journal: Journal | None = None
         self.rejected: list[Rejected] = []
@@ -357,10 +362,19 @@ class Engine:
         )
 
     def advance(self, now: datetime) -> list[Action]:
-        """Fire every timer up to ``now``; return the actions, in the order they became due."""
+        """Fire every timer and run every schedule up to ``now``; return the actions, in the
+        order they became due."""
         until = to_micros(now, "now")
-        self._now = until if self._now is None else max(self._now, until)
         actions: list[Action] = []
+        for when, schedule in self._schedule_runs(until):
+            self._fire_timers(when, actions)
+            actions += run_schedule(schedule, when, functools.partial(self._measure_all, when))
+        self._fire_timers(until, actions)
+        self._now = until if self._now is None else max(self._now, until)
+        actions.sort(key=lambda action: action.at)
+        return self._notify(actions)
+
+    def _fire_timers(self, until: int, actions: list[Action]) -> None:
         while self._timers and self._timers[0][0] <= until:
             when, ticket_id = heapq.heappop(self._timers)
             ticket = self._tickets[ticket_id]
@@ -368,8 +382,28 @@ class Engine:
                 continue  # superseded by a later step of that ticket
             ticket.state.run_timers(self._program, until, self._collector(ticket, actions), None)
             self._schedule(ticket)
-        actions.sort(key=lambda action: action.at)
-        return self._notify(actions)
+
+    def _schedule_runs(self, until: int) -> list[tuple[int, ScheduleProgram]]:
+        """The schedule runs after the engine's last instant (or its first event) up to
+        ``until``, in time order."""
+        since = self._now if self._now is not None else self._first_event_at
+        if since is None or not self._program.schedules:
+            return []
+        runs = []
+        for schedule in self._program.schedules:
+            when = next_run(schedule, since)
+            while when <= until:
+                runs.append((when, schedule))
+                when = next_run(schedule, when)
+        runs.sort(key=lambda run: run[0])
+        return runs
+
+    def _measure_all(self, at: int) -> list[TicketClocks]:
+        return [self._measure_one(ticket_id, at) for ticket_id in self._tickets]
+
+    def _measure_one(self, ticket_id: str, at: int) -> TicketClocks:
+        state = self._state_at(ticket_id, at)
+        return TicketClocks(ticket_id, dict(state.fields), tuple(_measure(state, at)))
 
     # -- output --------------------------------------------------------------------------------
 
@@ -378,6 +412,15 @@ class Engine:
         at = to_micros(now, "now")
         state = self._state_at(ticket_id, at)
         return _measure(state, at)
+
+    def measure(
+        self, now: datetime, tickets: Iterable[str] | None = None
+    ) -> Iterator[TicketClocks]:
+        """Every ticket's clocks (or those of ``tickets``) measured at ``now``, with the ticket's
+        fields then: what reports (:mod:`slarules.metrics`) and dashboards read."""
+        at = to_micros(now, "now")
+        for ticket_id in list(self._tickets) if tickets is None else tickets:
+            yield self._measure_one(ticket_id, at)
 
     def explain(self, ticket_id: str, now: datetime) -> Explanation:
         """The transitions that brought each clock of a ticket where it is at ``now``."""
@@ -400,12 +443,18 @@ class Engine:
         """The earliest instant at which a clock, trigger or warning can change with no new event:
         call :meth:`advance` then. ``None`` when nothing is pending."""
         timers = self._timers
+        wakeup = None
         while timers:
             when, ticket_id = timers[0]
             if self._tickets[ticket_id].state.wakeup == when:
-                return from_micros(when)
+                wakeup = when
+                break
             heapq.heappop(timers)
-        return None
+        since = self._now if self._now is not None else self._first_event_at
+        if since is not None:
+            runs = [next_run(schedule, since) for schedule in self._program.schedules]
+            wakeup = min([*runs, *([] if wakeup is None else [wakeup])], default=None)
+        return None if wakeup is None else from_micros(wakeup)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -428,6 +477,8 @@ class Engine:
         for saved in state.tickets:
             ticket = engine._tickets[saved.ticket] = _Ticket(saved.ticket)
             records = sorted(Record.of(Event.parse(event)) for event in saved.events)
+            first = engine._first_event_at
+            engine._first_event_at = records[0].at if first is None else min(first, records[0].at)
             ticket.history = [pack(record) for record in records]
             ticket.fired = array("Q", saved.fired) if saved.fired else None
             if saved.source is not None:
@@ -460,6 +511,8 @@ class Engine:
             self._journal.events.append((event, source))
         record = Record.of(event)
         packed = pack(record)
+        if self._first_event_at is None or record.at < self._first_event_at:
+            self._first_event_at = record.at
         until = record.at if self._now is None else max(record.at, self._now)
         actions: list[Action] = []
         emit = self._collector(ticket, actions)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import bisect
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytz
 
 from slarules._suggest import did_you_mean
 from slarules.errors import CalendarError
 
-__all__ = ["OffsetTable", "get_zone", "offset_table", "to_local"]
+__all__ = ["OffsetTable", "get_zone", "local_to_utc", "offset_table", "to_local"]
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _SECOND = timedelta(seconds=1)
@@ -35,6 +35,26 @@ def get_zone(name: str) -> tzinfo:
 def to_local(instant: datetime, zone_name: str) -> datetime:
     """Express an aware instant in the named zone (for display)."""
     return instant.astimezone(get_zone(zone_name))
+
+
+def local_to_utc(wall: datetime, zone_name: str) -> datetime:
+    """The instant that a naive local wall-clock time names in the zone, in UTC.
+
+    A time repeated by a fall-back change names its first occurrence; a time skipped by a
+    spring-forward gap names the first valid instant after the gap (the change itself), as cron
+    runs a job whose time was skipped.
+    """
+    table = offset_table(zone_name)
+    seconds = _seconds(wall.replace(microsecond=0))
+    pieces = table.pieces(seconds - table.widest - 1, seconds + table.widest + 1)
+    utc = next(
+        (seconds - offset for start, end, offset in pieces if start <= seconds - offset < end),
+        None,
+    )
+    if utc is None:  # in a gap: the piece after it starts later than the wall time maps to
+        utc = next(start for start, _, offset in pieces if seconds - offset < start)
+    instant = _NAIVE_EPOCH + timedelta(seconds=utc, microseconds=wall.microsecond)
+    return instant.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from slarules.dsl import ast
+from slarules.metrics import SERVICE_LEVEL_FORMULAS
 
 if TYPE_CHECKING:
     from slarules.calendar import Calendar
@@ -108,6 +109,7 @@ class Parameter:
     type: Type
     named: bool = False  # written `window 1h` rather than by position
     required: bool = True
+    choices: tuple[str, ...] = ()  # the strings a string parameter admits; empty: any
 
 
 @dataclass(frozen=True)
@@ -130,13 +132,23 @@ class Function:
 
 
 _WINDOW = Parameter("window", Type.DURATION, named=True, required=False)
+_SHORT_ABANDON = Parameter("short_abandon", Type.DURATION, named=True, required=False)
+_FORMULA = Parameter(
+    "formula", Type.STRING, named=True, required=False, choices=SERVICE_LEVEL_FORMULAS
+)
 
 BUILTIN_FUNCTIONS: dict[str, Function] = {
     function.name: function
     for function in (
         Function(
             "service_level",
-            (Parameter("metric", Type.ANY), Parameter("threshold", Type.DURATION), _WINDOW),
+            (
+                Parameter("metric", Type.ANY),
+                Parameter("threshold", Type.DURATION),
+                _WINDOW,
+                _FORMULA,
+                _SHORT_ABANDON,
+            ),
             Type.PERCENT,
             "share of contacts answered within the threshold",
         ),
@@ -148,7 +160,7 @@ BUILTIN_FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "abandonment_rate",
-            (Parameter("metric", Type.ANY), _WINDOW),
+            (Parameter("metric", Type.ANY), _WINDOW, _SHORT_ABANDON),
             Type.PERCENT,
             "share of contacts abandoned before an answer",
         ),

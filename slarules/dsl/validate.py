@@ -613,6 +613,17 @@ class _Context:
                 argument.span,
                 help=f"write it like `{_signature(function)}`",
             )
+            return
+        choices = next(p.choices for p in function.parameters if p.name == name)
+        value = argument.value
+        if choices and isinstance(value, ast.StringLiteral) and value.value not in choices:
+            self.result.error(
+                "SLA306",
+                f"`{name}` of `{call.function}` is one of {_listing(choices)}, not "
+                f"`{value.value}`{did_you_mean(value.value, choices)}",
+                argument.span,
+                help="docs/reports.md shows each with a worked example",
+            )
 
     def comparison(self, comparison: ast.Comparison) -> None:
         left, right = self.type_of(comparison.left), self.type_of(comparison.right)
@@ -696,3 +707,7 @@ def _describe(expression: ast.Expression) -> str:
 def _signature(function: Function) -> str:
     parts = [f"{p.name} <{p.type.value}>" if p.named else p.name for p in function.parameters]
     return f"{function.name}({', '.join(parts)})"
+
+
+def _listing(names: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)

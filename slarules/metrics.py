@@ -1,0 +1,406 @@
+"""Reports over clocks: compliance, breaches, percentiles, and the contact-center figures.
+
+Everything here is a pure function of measured clocks (:class:`TicketClocks`, from
+:meth:`slarules.Engine.measure` or a replay) and of the options it is given; nothing reads a
+clock or a store.
+
+* :func:`summarize` groups clocks by any of ``policy``, ``metric``, ``node``, ``period`` and ticket
+  fields (``priority``, ``group``, ``channel``, ``custom.region``…) and counts met / breached /
+  running, the compliance (met / (met + breached)) and percentiles of elapsed business time;
+* :func:`breach_list` lists the breached clocks with how late each is;
+* :func:`contact_figures` gives the service level (one of :data:`SERVICE_LEVEL_FORMULAS`), the
+  average speed of answer and the abandonment rate of contacts (the ``answer`` metric).
+
+A clock belongs to the period (or window) in which it *started*: a ticket to the day it was
+opened, a call to the interval it was offered in, as contact-center interval reports count.
+Figures with nothing to count are ``None`` ("no data"), never a division by zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, get_args
+
+from slarules.clocks import Clock, ClockState
+from slarules.timezones import to_local
+
+__all__ = [
+    "SERVICE_LEVEL_FORMULAS",
+    "BreachRow",
+    "ContactFigures",
+    "Period",
+    "ServiceLevelFormula",
+    "SummaryRow",
+    "TicketClocks",
+    "breach_list",
+    "contact_figures",
+    "percentile",
+    "period_label",
+    "summarize",
+]
+
+Period = Literal["hour", "day", "week", "month"]
+ServiceLevelFormula = Literal[
+    "abandoned_missed", "abandoned_excluded", "abandoned_within_met", "abandoned_after_missed"
+]
+SERVICE_LEVEL_FORMULAS: tuple[ServiceLevelFormula, ...] = get_args(ServiceLevelFormula)
+DEFAULT_SHORT_ABANDON = timedelta(seconds=5)
+PERCENTILES = (50, 90, 99)
+
+_MET = frozenset({ClockState.MET})
+_BREACHED = frozenset({ClockState.BREACHED_MET, ClockState.BREACHED_RUNNING})
+_RUNNING = frozenset({ClockState.RUNNING, ClockState.PAUSED})
+_ENDED = frozenset({ClockState.MET, ClockState.BREACHED_MET})
+# The keys of a clock itself; any other key is read from the ticket's fields.
+_CLOCK_KEYS = frozenset({"policy", "metric", "node", "period"})
+
+
+@dataclass(frozen=True)
+class TicketClocks:
+    """One ticket's clocks measured at one instant, with the ticket's fields at that instant."""
+
+    ticket: str
+    fields: Mapping[str, Any]
+    clocks: Sequence[Clock]
+
+
+@dataclass
+class SummaryRow:
+    """The figures of one group: ``group`` maps each grouping key to its value."""
+
+    group: dict[str, str]
+    met: int = 0
+    breached: int = 0
+    running: int = 0
+    cancelled: int = 0
+    # Elapsed business time of the clocks that ended (met or breached), for the percentiles.
+    _ended: list[timedelta] = field(default_factory=list, repr=False)
+    # The first start in the group: periods are disjoint, so this orders them in time.
+    _earliest: datetime = field(default=datetime.max.replace(tzinfo=UTC), repr=False)
+
+    @property
+    def compliance(self) -> float | None:
+        """Percent of clocks within target among those decided: met / (met + breached)."""
+        decided = self.met + self.breached
+        return None if decided == 0 else 100.0 * self.met / decided
+
+    def percentile(self, rank: float) -> timedelta | None:
+        """The elapsed time below which ``rank`` percent of the ended clocks fall."""
+        return percentile(self._ended, rank)
+
+    def as_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            **self.group,
+            "met": self.met,
+            "breached": self.breached,
+            "running": self.running,
+            "cancelled": self.cancelled,
+            "compliance": self.compliance,
+        }
+        for rank in PERCENTILES:
+            value = self.percentile(rank)
+            row[f"p{rank}"] = None if value is None else value.total_seconds()
+        return row
+
+
+@dataclass(frozen=True)
+class BreachRow:
+    ticket: str
+    metric: str
+    policy: str | None
+    node: str | None
+    state: ClockState
+    target: timedelta
+    elapsed: timedelta
+    breached_at: datetime
+
+    @property
+    def late_by(self) -> timedelta:
+        """Business time past the target, so far (still growing while the clock runs)."""
+        return self.elapsed - self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ticket": self.ticket,
+            "metric": self.metric,
+            "policy": self.policy,
+            "node": self.node,
+            "state": self.state.value,
+            "target": self.target.total_seconds(),
+            "elapsed": self.elapsed.total_seconds(),
+            "late_by": self.late_by.total_seconds(),
+            "breached_at": self.breached_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class ContactFigures:
+    """Calls or chats: what happened to each contact offered, and the figures that follow.
+
+    ``abandoned`` excludes the short abandons when ``short_abandon`` is set (they are counted in
+    ``short_abandoned`` and left out of every figure, as if never offered).
+    """
+
+    threshold: timedelta
+    formula: ServiceLevelFormula
+    short_abandon: timedelta | None
+    answered: int
+    answered_within: int
+    abandoned: int
+    abandoned_within: int
+    short_abandoned: int
+    waiting: int
+    total_answer_wait: timedelta
+
+    @property
+    def offered(self) -> int:
+        return self.answered + self.abandoned
+
+    @property
+    def service_level(self) -> float | None:
+        """Percent, by :attr:`formula` (see :data:`SERVICE_LEVEL_FORMULAS` and docs/reports.md)."""
+        within, counted = self.answered_within, self.answered + self.abandoned
+        if self.formula == "abandoned_excluded":
+            counted = self.answered
+        elif self.formula == "abandoned_within_met":
+            within += self.abandoned_within
+        elif self.formula == "abandoned_after_missed":
+            counted = self.answered + self.abandoned - self.abandoned_within
+        return None if counted == 0 else 100.0 * within / counted
+
+    @property
+    def average_speed_of_answer(self) -> timedelta | None:
+        return None if self.answered == 0 else self.total_answer_wait / self.answered
+
+    @property
+    def abandonment_rate(self) -> float | None:
+        """Percent of the contacts offered that were abandoned before an answer."""
+        return None if self.offered == 0 else 100.0 * self.abandoned / self.offered
+
+    def as_dict(self) -> dict[str, Any]:
+        speed = self.average_speed_of_answer
+        return {
+            "threshold": self.threshold.total_seconds(),
+            "formula": self.formula,
+            "short_abandon": (
+                None if self.short_abandon is None else self.short_abandon.total_seconds()
+            ),
+            "offered": self.offered,
+            "answered": self.answered,
+            "answered_within": self.answered_within,
+            "abandoned": self.abandoned,
+            "abandoned_within": self.abandoned_within,
+            "short_abandoned": self.short_abandoned,
+            "waiting": self.waiting,
+            "service_level": self.service_level,
+            "average_speed_of_answer": None if speed is None else speed.total_seconds(),
+            "abandonment_rate": self.abandonment_rate,
+        }
+
+
+# -- grouping ------------------------------------------------------------------------------------
+
+
+def summarize(
+    tickets: Iterable[TicketClocks],
+    by: Sequence[str] = ("metric",),
+    *,
+    period: Period = "day",
+    timezone: str = "UTC",
+    started: tuple[datetime | None, datetime | None] = (None, None),
+) -> list[SummaryRow]:
+    """One row per group, in the order groups are first seen (periods sorted in time).
+
+    ``period`` and ``timezone`` say what the ``period`` key means; ``started`` keeps the clocks
+    that started in ``[from, to)``.
+    """
+    keyer = _grouping(by, period, timezone)
+    rows: dict[tuple[str, ...], SummaryRow] = {}
+    for ticket, clock in _clocks(tickets, started):
+        key = keyer(ticket, clock)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = SummaryRow(dict(zip(by, key, strict=True)))
+        _count(row, clock)
+    ordered = list(rows.values())
+    if "period" in by:
+        ordered.sort(key=lambda row: row._earliest)
+    return ordered
+
+
+def _count(row: SummaryRow, clock: Clock) -> None:
+    state = clock.state
+    if state in _MET:
+        row.met += 1
+    elif state in _BREACHED:
+        row.breached += 1
+    elif state in _RUNNING:
+        row.running += 1
+    else:
+        row.cancelled += 1
+    if state in _ENDED:
+        row._ended.append(clock.elapsed)
+    row._earliest = min(row._earliest, clock.started_at)
+
+
+def _grouping(
+    by: Sequence[str], period: Period, timezone: str
+) -> Callable[[TicketClocks, Clock], tuple[str, ...]]:
+    readers = [_reader(key, period, timezone) for key in by]
+    return lambda ticket, clock: tuple(read(ticket, clock) for read in readers)
+
+
+def _reader(key: str, period: Period, timezone: str) -> Callable[[TicketClocks, Clock], str]:
+    if key == "period":
+        return lambda ticket, clock: period_label(clock.started_at, period, timezone)
+    if key in _CLOCK_KEYS:
+        return lambda ticket, clock: _text(getattr(clock, key))
+    path = key.removeprefix("fields.").split(".")
+    return lambda ticket, clock: _text(_dig(ticket.fields, path))
+
+
+def _dig(fields: Mapping[str, Any], path: list[str]) -> Any:
+    value: Any = fields
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def period_label(instant: datetime, period: Period, timezone: str) -> str:
+    """The period an instant falls in, in local time: ``2026-03-29T01:00+01:00`` (an hour, with
+    its offset, so that the repeated hour of a DST change is two periods), ``2026-03-29``,
+    ``2026-W13`` (ISO weeks, from Monday) or ``2026-03``."""
+    local = to_local(instant, timezone)
+    if period == "hour":
+        return local.replace(minute=0, second=0, microsecond=0).isoformat(timespec="minutes")
+    if period == "day":
+        return local.date().isoformat()
+    if period == "week":
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{local.year}-{local.month:02d}"
+
+
+def _clocks(
+    tickets: Iterable[TicketClocks], started: tuple[datetime | None, datetime | None]
+) -> Iterable[tuple[TicketClocks, Clock]]:
+    first, last = started
+    for ticket in tickets:
+        for clock in ticket.clocks:
+            if first is not None and clock.started_at < first:
+                continue
+            if last is not None and clock.started_at >= last:
+                continue
+            yield ticket, clock
+
+
+# -- breaches ------------------------------------------------------------------------------------
+
+
+def breach_list(
+    tickets: Iterable[TicketClocks],
+    *,
+    started: tuple[datetime | None, datetime | None] = (None, None),
+) -> list[BreachRow]:
+    """Every breached clock, the latest first by how late it is."""
+    rows = [
+        BreachRow(
+            ticket=ticket.ticket,
+            metric=clock.metric,
+            policy=clock.policy,
+            node=clock.node,
+            state=clock.state,
+            target=clock.target,
+            elapsed=clock.elapsed,
+            breached_at=clock.breached_at,
+        )
+        for ticket, clock in _clocks(tickets, started)
+        if clock.breached_at is not None and clock.state in _BREACHED
+    ]
+    rows.sort(key=lambda row: (-row.late_by, row.ticket, row.metric))
+    return rows
+
+
+# -- contacts ------------------------------------------------------------------------------------
+
+
+def contact_figures(
+    tickets: Iterable[TicketClocks],
+    threshold: timedelta,
+    *,
+    metric: str = "answer",
+    formula: ServiceLevelFormula = "abandoned_missed",
+    short_abandon: timedelta | None = None,
+    started: tuple[datetime | None, datetime | None] = (None, None),
+) -> ContactFigures:
+    """The service level within ``threshold``, ASA and abandonment of the ``metric`` clocks.
+
+    A contact is answered when its clock was met (in time or not), abandoned when it was
+    cancelled, and waiting while it runs. Its wait is the caller's: wall time from offered to
+    answered or abandoned, whatever the clock's calendar (a phone line's business hours would
+    count nothing for a call made while it is closed). With ``short_abandon`` set, contacts
+    abandoned in less than that are left out altogether.
+    """
+    if formula not in SERVICE_LEVEL_FORMULAS:
+        raise ValueError(
+            f"unknown service level formula `{formula}`; use one of "
+            + ", ".join(f"`{name}`" for name in SERVICE_LEVEL_FORMULAS)
+        )
+    answered = answered_within = abandoned = abandoned_within = short = waiting = 0
+    total_wait = timedelta()
+    for _, clock in _clocks(tickets, started):
+        if clock.metric != metric:
+            continue
+        wait = (clock.stopped_at or clock.started_at) - clock.started_at
+        if clock.state in _ENDED:
+            answered += 1
+            answered_within += wait <= threshold
+            total_wait += wait
+        elif clock.state == ClockState.CANCELLED:
+            if short_abandon is not None and wait < short_abandon:
+                short += 1
+                continue
+            abandoned += 1
+            abandoned_within += wait <= threshold
+        else:
+            waiting += 1
+    return ContactFigures(
+        threshold=threshold,
+        formula=formula,
+        short_abandon=short_abandon,
+        answered=answered,
+        answered_within=answered_within,
+        abandoned=abandoned,
+        abandoned_within=abandoned_within,
+        short_abandoned=short,
+        waiting=waiting,
+        total_answer_wait=total_wait,
+    )
+
+
+# -- percentiles ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[timedelta], rank: float) -> timedelta | None:
+    """Linear interpolation between closest ranks (NumPy's default): p50 of 1 s and 2 s is 1.5 s."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * rank / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    fraction = position - low
+    return ordered[low] + (ordered[high] - ordered[low]) * fraction
