@@ -18,6 +18,7 @@ from slarules.demo import QUICK_ABANDON, CallSummary, MetricSummary
 from slarules.durations import format_duration
 from slarules.engine import Rejected
 from slarules.plugins import PluginInfo
+from slarules.report import Report
 from slarules.store import OutboxEntry
 
 BAR_WIDTH = 24
@@ -141,8 +142,60 @@ def calls_text(calls: CallSummary) -> Text:
     return text
 
 
+def report_tables(report: Report) -> list[Table]:
+    """The report in the terminal: the grouped figures, the service levels side by side, and
+    the breaches (the 20 latest)."""
+    options = report.options
+    summary = Table(title=f"By {', '.join(options.by)}", title_justify="left")
+    for column in (*options.by, "met", "breached", "running", "cancelled", "within target"):
+        summary.add_column(column, justify="left" if column in options.by else "right")
+    for column in ("p50", "p90", "p99"):
+        summary.add_column(column, justify="right")
+    for row in report.rows:
+        summary.add_row(
+            *(row.group[key] for key in options.by),
+            *map(str, (row.met, row.breached, row.running, row.cancelled)),
+            _share(row.compliance),
+            *(_elapsed(row.percentile(rank)) for rank in (50, 90, 99)),
+        )
+    levels = Table(
+        title=f"Service level of `{options.contact_metric}` within "
+        f"{format_duration(options.threshold)}",
+        title_justify="left",
+    )
+    for column in ("formula", "service level", "offered", "answered", "in time", "abandoned",
+                   "abandoned in time", "short abandons", "ASA", "abandonment"):  # fmt: skip
+        levels.add_column(column, justify="left" if column == "formula" else "right")
+    for name, figures in report.contacts.items():
+        levels.add_row(
+            name,
+            _share(figures.service_level),
+            *map(str, (figures.offered, figures.answered, figures.answered_within)),
+            *map(str, (figures.abandoned, figures.abandoned_within, figures.short_abandoned)),
+            _elapsed(figures.average_speed_of_answer),
+            _share(figures.abandonment_rate),
+        )
+    breaches = Table(title="Breaches, latest first", title_justify="left")
+    for column in ("ticket", "metric", "policy", "late by", "breached at"):
+        breaches.add_column(column, justify="right" if column == "late by" else "left")
+    zone = ZoneInfo(options.timezone)
+    for breach in report.breaches[:20]:
+        metric = breach.metric if breach.node is None else f"{breach.metric} ({breach.node})"
+        late_by = format_duration(breach.late_by)
+        breaches.add_row(
+            breach.ticket, metric, breach.policy or "-", late_by, local(breach.breached_at, zone)
+        )
+    if len(report.breaches) > 20:
+        breaches.caption = f"… and {len(report.breaches) - 20} more"
+    return [summary, levels, breaches]
+
+
+def _elapsed(duration: timedelta | None) -> str:
+    return "-" if duration is None else format_duration(duration)
+
+
 def _share(percent: float | None) -> str:
-    return "-" if percent is None else f"{percent:g}%"
+    return "-" if percent is None else f"{round(percent, 1):g}%"
 
 
 def plugins_table(infos: Iterable[PluginInfo]) -> Table:

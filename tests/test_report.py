@@ -1,0 +1,205 @@
+"""`slarules report`: figures from a replay or a store, as tables, CSV, JSON and an HTML page
+checked in real headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromium import dump_dom, screenshot
+from click.testing import CliRunner
+
+from slarules.cli import main
+from slarules.runtime import Runtime
+from slarules.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+POLICY = """
+calendar office {
+    timezone "Europe/Berlin"
+    hours mon-fri 09:00-17:00
+}
+policy "Phone" {
+    applies when channel == "phone"
+    calendar always
+    answer within 20s
+}
+policy "Urgent" {
+    applies when priority == "urgent"
+    calendar office
+    first_response within 1h
+}
+policy "Normal" {
+    applies when true
+    calendar office
+    first_response within 4h
+}
+"""
+
+
+def at(minutes: float) -> str:
+    return (MONDAY + timedelta(minutes=minutes)).isoformat()
+
+
+def history() -> list[dict[str, Any]]:
+    """Four tickets (one urgent reply late, one normal still open on Tuesday), five calls."""
+    events: list[dict[str, Any]] = []
+
+    def ticket(name: str, priority: str, created: float, replied: float | None) -> None:
+        events.append({"id": f"{name}-c", "ticket": name, "type": "ticket.created",
+                       "at": at(created), "fields": {"priority": priority}})  # fmt: skip
+        if replied is not None:
+            reply = {"role": "agent"}
+            events.append({"id": f"{name}-r", "ticket": name, "type": "ticket.replied",
+                           "at": at(replied), "actor": reply, "public": True})  # fmt: skip
+
+    ticket("T1", "urgent", 0, 30)  # met
+    ticket("T2", "urgent", 10, 100)  # 90 min: 30 min late
+    ticket("T3", "normal", 20, 200)  # met
+    ticket("T4", "normal", 60 * 24 + 30, None)  # Tuesday, still running
+    for number, (wait, answered) in enumerate(
+        [(10, True), (18, True), (30, True), (3, False), (40, False)]
+    ):
+        name, offered = f"C{number}", 5 + number
+        events.append({"id": f"{name}-o", "ticket": name, "type": "contact.offered",
+                       "at": at(offered), "fields": {"channel": "phone"}})  # fmt: skip
+        kind = "contact.answered" if answered else "contact.abandoned"
+        end = MONDAY + timedelta(minutes=offered, seconds=wait)
+        events.append({"id": f"{name}-e", "ticket": name, "type": kind, "at": end.isoformat()})
+    return events
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    policy = tmp_path / "support.sla"
+    policy.write_text(POLICY, encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(event) + "\n" for event in history()), encoding="utf-8")
+    return policy, events
+
+
+def run(*arguments: str) -> str:
+    result = CliRunner().invoke(main, ["report", *arguments], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def report_json(*arguments: str) -> dict[str, Any]:
+    return json.loads(run(*arguments, "--format", "json"))  # type: ignore[no-any-return]
+
+
+def test_figures_of_a_replay(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    figures = report_json(str(policy), "--events", str(events), "--by", "policy,metric",
+                          "--at", at(60 * 26))  # fmt: skip
+    rows = {(row["policy"], row["metric"]): row for row in figures["rows"]}
+    assert rows[("Urgent", "first_response")]["compliance"] == 50.0
+    assert rows[("Normal", "first_response")]["running"] == 1
+    assert rows[("Phone", "answer")]["met"] == 2
+    [breach, *_] = figures["breaches"]
+    assert (breach["ticket"], breach["late_by"]) == ("T2", 30 * 60.0)
+    contacts = figures["contacts"]["abandoned_missed"]
+    # The 3 s abandon is under the default 5 s: left out. 2 of 4 answered within 20 s.
+    assert (contacts["offered"], contacts["short_abandoned"]) == (4, 1)
+    assert contacts["service_level"] == 50.0
+    assert contacts["average_speed_of_answer"] == pytest.approx((10 + 18 + 30) / 3)
+    assert figures["contacts"]["abandoned_excluded"]["service_level"] == pytest.approx(200 / 3)
+
+
+def test_short_abandons_can_be_kept_and_the_window_narrowed(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    figures = report_json(str(policy), "--events", str(events), "--short-abandon", "0s",
+                          "--from", at(0), "--to", at(60), "--at", at(60 * 26))  # fmt: skip
+    assert figures["contacts"]["abandoned_missed"]["offered"] == 5
+    metrics = {row["metric"] for row in figures["rows"]}
+    assert metrics == {"first_response", "answer"}
+    # T4 started on Tuesday, outside the window; the rest were settled by Tuesday.
+    assert sum(row["running"] for row in figures["rows"]) == 0
+
+
+def test_periods_in_a_time_zone(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    figures = report_json(str(policy), "--events", str(events), "--by", "period",
+                          "--tz", "America/New_York", "--period", "day")  # fmt: skip
+    # 09:00 Berlin is 03:00 in New York: Monday and Tuesday there too.
+    assert [row["period"] for row in figures["rows"]] == ["2026-03-02", "2026-03-03"]
+    assert [period["period"] for period in figures["periods"]] == ["2026-03-02", "2026-03-03"]
+
+
+def test_csv_for_spreadsheets(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    text = run(str(policy), "--events", str(events), "--by", "priority", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["priority"] for row in rows] == ["urgent", "normal", "(none)"]
+    assert rows[0]["compliance"] == "50.0"
+    assert rows[0]["p50"] == str(60 * 60.0)  # 30 min and 90 min: their middle
+
+
+def test_the_table_in_the_terminal(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    text = run(str(policy), "--events", str(events), "--by", "policy")
+    assert "Urgent" in text
+    assert "abandoned_after_missed" in text
+    assert "T2" in text
+
+
+def test_a_store_kept_by_the_service(files: tuple[Path, Path], tmp_path: Path) -> None:
+    policy, events = files
+    url = f"sqlite:///{tmp_path / 'slarules.db'}"
+    runtime = Runtime.open(policy, open_store(url), clock=lambda: MONDAY + timedelta(days=2))
+    runtime.ingest_many(history())
+    runtime.close()
+    from_store = report_json(str(policy), "--db", url, "--at", at(60 * 26))
+    replayed = report_json(str(policy), "--events", str(events), "--at", at(60 * 26))
+    assert from_store["rows"] == replayed["rows"]
+    assert from_store["contacts"] == replayed["contacts"]
+
+
+def test_bad_invocations_say_why(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    both = CliRunner().invoke(main, ["report", str(policy)])
+    assert both.exit_code == 2
+    assert "one of --events FILE and --db URL" in both.output
+    zone = CliRunner().invoke(main, ["report", str(policy), "--events", str(events),
+                                     "--tz", "Europe/Berln"])  # fmt: skip
+    assert zone.exit_code == 2
+    assert "Europe/Berlin" in zone.output  # did you mean
+
+
+def test_the_html_report_renders_in_chromium(files: tuple[Path, Path], tmp_path: Path) -> None:
+    policy, events = files
+    page = tmp_path / "report.html"
+    run(str(policy), "--events", str(events), "--by", "policy,metric", "--period", "hour",
+        "--tz", "Europe/Berlin", "--format", "html", "--output", str(page))  # fmt: skip
+    dom = dump_dom(page.as_uri())
+    assert '<div class="value">50.0%</div>' in dom  # the service level figure
+    assert dom.count('class="bar-value"') >= 3  # bars in the charts
+    assert 'class="target"' in dom  # the service level target line
+    assert "<td>T2</td>" in dom
+    assert "http" not in page.read_text(encoding="utf-8").replace("http://www.w3.org", "")
+    image = tmp_path / "report.png"
+    screenshot(page.as_uri(), image, size=(1280, 1600))
+
+
+def test_the_documentation_picture_of_the_html_report(tmp_path: Path) -> None:
+    """A realistic day: the bundled example and the demo's generated events."""
+    from slarules.demo import generate_day
+
+    day = generate_day(7, datetime(2026, 3, 4).date())
+    events = tmp_path / "day.jsonl"
+    events.write_text("".join(json.dumps(event) + "\n" for event in day.events), encoding="utf-8")
+    page = tmp_path / "report.html"
+    example = ROOT / "slarules" / "examples" / "support.sla"
+    run(str(example), "--events", str(events), "--by", "policy", "--period", "hour",
+        "--tz", "Europe/Berlin", "--format", "html", "--output", str(page))  # fmt: skip
+    update = os.environ.get("SLARULES_UPDATE_SCREENSHOTS") == "1"
+    target = ROOT / "docs" / "images" / "report.png" if update else tmp_path / "report.png"
+    target.parent.mkdir(exist_ok=True)
+    screenshot(page.as_uri(), target, size=(1280, 1500))
