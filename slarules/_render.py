@@ -14,9 +14,9 @@ from rich.text import Text
 
 from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
-from slarules.demo import QUICK_ABANDON, CallSummary, MetricSummary
 from slarules.durations import format_duration
 from slarules.engine import Rejected
+from slarules.metrics import ContactFigures
 from slarules.plugins import PluginInfo
 from slarules.report import Report
 from slarules.store import OutboxEntry
@@ -117,26 +117,21 @@ def local(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def compliance_table(summary: Sequence[MetricSummary], title: str = "Compliance") -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("metric", "clocks", "met", "breached", "open", "cancelled", "within target"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
-    for row in summary:
-        counts = (row.clocks, row.met, row.breached, row.open, row.cancelled)
-        table.add_row(row.metric, *map(str, counts), _share(row.compliance))
-    return table
-
-
-def calls_text(calls: CallSummary) -> Text:
-    """One line for the phone line: how many answered in target, how many hung up."""
+def calls_text(calls: ContactFigures) -> Text:
+    """One line for the phone line: the service level, the speed of answer, who hung up."""
     text = Text("Calls: ", style="bold")
     text.append(
-        f"{calls.offered} offered, {calls.answered} answered, "
-        f"{calls.answered_in_target} of them within target "
-        f"({_share(calls.answered_in_target_percent)}), "
-        f"{calls.abandoned} abandoned ({calls.abandoned_quickly} within "
-        f"{format_duration(QUICK_ABANDON)})"
+        f"{calls.offered} offered, {calls.answered} answered, {calls.answered_within} of "
+        f"them within {format_duration(calls.threshold)} (service level "
+        f"{_share(calls.service_level)}), average speed of answer "
+        f"{_elapsed(calls.average_speed_of_answer)}, {calls.abandoned} abandoned "
+        f"({_share(calls.abandonment_rate)})"
     )
+    if calls.short_abandon is not None:
+        text.append(
+            f"; {calls.short_abandoned} short abandons (under "
+            f"{format_duration(calls.short_abandon)}) left out"
+        )
     if calls.waiting:
         text.append(f", {calls.waiting} still waiting")
     return text

@@ -20,6 +20,7 @@ import io
 import json
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +37,6 @@ from slarules._render import (
     actions_table,
     calls_text,
     clocks_table,
-    compliance_table,
     deadletters_table,
     plugins_table,
     report_tables,
@@ -360,12 +360,22 @@ def _console() -> Console:
     show_default=True,
     help="The day to generate (Europe/Berlin).",
 )
+@click.option(
+    "--db",
+    help="Keep the day in this store (sqlite:///path.db) [default: a temporary SQLite file].",
+)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def demo(seed: int, day: date, output_format: str) -> None:
-    """Run a generated day of a support centre through the bundled example policy file."""
-    run = run_demo(seed, day)
+def demo(seed: int, day: date, db: str | None, output_format: str) -> None:
+    """Run a generated day of a support centre through the bundled example policy file, kept
+    durably in SQLite as `slarules serve` keeps it."""
+    with tempfile.TemporaryDirectory(prefix="slarules-demo-") as folder:
+        store = db or f"sqlite:///{Path(folder) / 'slarules.db'}"
+        try:
+            run = run_demo(seed, day, store)
+        except StoreError as error:
+            raise click.ClickException(str(error)) from None
     if output_format == "json":
-        click.echo(run.model_dump_json(indent=2))
+        click.echo(json.dumps(run.as_dict(), indent=2))
         return
     zone = ZoneInfo("Europe/Berlin")
     console = _console()
@@ -383,8 +393,14 @@ def demo(seed: int, day: date, output_format: str) -> None:
     console.print(clocks_table(shown, zone, title=title))
     title = f"Actions fired ({len(run.actions)})"
     console.print(actions_table(run.actions, zone, limit=20, title=title))
-    console.print(compliance_table(run.summary))
+    console.print(report_tables(run.report)[0])
     console.print(calls_text(run.calls))
+    kept = f"kept in {run.store}" if db else "kept in a temporary SQLite file"
+    restart = "gives the same clocks" if run.restart_equal else "gives DIFFERENT clocks"
+    console.print(
+        f"Store: {run.events} events {kept}, {run.outbox} actions in its outbox for "
+        f"delivery; reopening it, as after a restart, {restart}."
+    )
 
 
 @main.command()

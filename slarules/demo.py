@@ -14,24 +14,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, computed_field
-
 from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
-from slarules.engine import Engine
 from slarules.examples import example_policy_path
+from slarules.metrics import ContactFigures
+from slarules.report import Report, ReportOptions, build_report
+from slarules.runtime import Runtime
+from slarules.store import open_store
 
-__all__ = [
-    "CallSummary",
-    "DemoDay",
-    "DemoRun",
-    "MetricSummary",
-    "generate_day",
-    "run_demo",
-    "sample_tickets",
-    "summarize",
-    "summarize_calls",
-]
+__all__ = ["DemoDay", "DemoRun", "generate_day", "run_demo", "sample_tickets"]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 L1_AGENTS = ("ana", "ben", "cleo", "dev")
@@ -230,49 +221,10 @@ def _agent(name: str) -> dict[str, str]:
     return {"id": name, "role": "agent"}
 
 
-class MetricSummary(BaseModel):
-    """How one metric did over the day: clocks finished within and past their targets.
+@dataclass(frozen=True)
+class DemoRun:
+    """A day through the bundled policy file, kept in a store as ``slarules serve`` keeps it."""
 
-    ``breached`` counts every clock that went past its target, so a clock still running after its
-    breach is both ``breached`` and ``open``, and an abandoned call that waited too long is both
-    ``breached`` and ``cancelled``.
-    """
-
-    metric: str
-    clocks: int = 0
-    met: int = 0
-    breached: int = 0
-    open: int = 0
-    cancelled: int = 0
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def compliance(self) -> float | None:
-        """Share of the clocks with a verdict (met or breached) that met their target, in %."""
-        judged = self.met + self.breached
-        return None if judged == 0 else round(100 * self.met / judged, 1)
-
-
-class CallSummary(BaseModel):
-    """The phone line as a supervisor reads it, from the ``answer`` clocks."""
-
-    offered: int = 0
-    answered: int = 0
-    answered_in_target: int = 0
-    abandoned: int = 0
-    abandoned_quickly: int = 0  # within QUICK_ABANDON
-    waiting: int = 0
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def answered_in_target_percent(self) -> float | None:
-        """Share of answered calls that were answered within the target, in %."""
-        return (
-            None if self.answered == 0 else round(100 * self.answered_in_target / self.answered, 1)
-        )
-
-
-class DemoRun(BaseModel):
     day: date
     seed: int
     events: int
@@ -280,70 +232,77 @@ class DemoRun(BaseModel):
     rejected: int
     clocks: list[Clock]
     actions: list[Action]
-    summary: list[MetricSummary]
-    calls: CallSummary
+    report: Report  # by metric; calls: the `answer` clocks, 80/20, short abandons left out
+    store: str  # the store's URL
+    outbox: int  # actions waiting there for delivery
+    restart_equal: bool  # a runtime reopened on the store measures the same clocks
+
+    @property
+    def calls(self) -> ContactFigures:
+        return self.report.contacts["abandoned_missed"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "seed": self.seed,
+            "events": self.events,
+            "late": self.late,
+            "rejected": self.rejected,
+            "clocks": [clock.model_dump(mode="json") for clock in self.clocks],
+            "actions": [action.model_dump(mode="json") for action in self.actions],
+            "summary": [row.as_dict() for row in self.report.rows],
+            "calls": self.calls.as_dict(),
+            "store": self.store,
+            "outbox": self.outbox,
+            "restart_equal": self.restart_equal,
+        }
 
 
-def run_demo(seed: int, day: date) -> DemoRun:
-    """Run the day through the bundled policy file as a host would: advance the engine to each
-    event's arrival, ingest it, and advance to the end of the day."""
+class _SimulatedClock:
+    """The runtime's clock in a replay: the instant the demo has reached."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def run_demo(seed: int, day: date, store_url: str) -> DemoRun:
+    """Run the day through the bundled policy file as a service would: durably, in the store at
+    ``store_url``, the runtime's clock set to each event's arrival; then reopen the store, as
+    after a restart, and compare the clocks."""
     generated = generate_day(seed, day)
-    engine = Engine.from_file(example_policy_path())
+    clock = _SimulatedClock(generated.arrivals[0] if generated.arrivals else generated.end)
+    runtime = Runtime.open(example_policy_path(), open_store(store_url), clock=clock)
     actions: list[Action] = []
     for arrival, event in zip(generated.arrivals, generated.events, strict=True):
-        actions += engine.advance(arrival)
-        actions += engine.ingest_many([event])
-    actions += engine.advance(generated.end)
-    clocks = [
-        clock for ticket in engine.tickets() for clock in engine.clocks(ticket, generated.end)
-    ]
+        clock.now = arrival
+        actions += runtime.advance()
+        actions += runtime.ingest_many([event])[0]
+    clock.now = generated.end
+    actions += runtime.advance()
+    engine = runtime.engine
+    measured = list(engine.measure(generated.end))
+    outbox = len(runtime.store.outbox("pending"))
+    runtime.close()
+    reopened = Runtime.open(example_policy_path(), open_store(store_url), clock=clock)
+    restart_equal = list(reopened.engine.measure(generated.end)) == measured
+    reopened.close()
+    options = ReportOptions(at=generated.end, timezone="Europe/Berlin", short_abandon=QUICK_ABANDON)
     return DemoRun(
         day=day,
         seed=seed,
         events=len(generated.events),
         late=generated.late,
         rejected=len(engine.rejected),
-        clocks=clocks,
+        clocks=[clock for ticket in measured for clock in ticket.clocks],
         actions=sorted(actions, key=lambda action: (action.at, action.key)),
-        summary=summarize(clocks),
-        calls=summarize_calls(clocks),
+        report=build_report(measured, options),
+        store=store_url,
+        outbox=outbox,
+        restart_equal=restart_equal,
     )
-
-
-def summarize(clocks: list[Clock]) -> list[MetricSummary]:
-    """Per metric, in the order metrics first appear."""
-    rows: dict[str, MetricSummary] = {}
-    for clock in clocks:
-        row = rows.setdefault(clock.metric, MetricSummary(metric=clock.metric))
-        row.clocks += 1
-        row.breached += clock.breached
-        if clock.state is ClockState.MET:
-            row.met += 1
-        elif clock.state is ClockState.CANCELLED:
-            row.cancelled += 1
-        elif clock.state in (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED_RUNNING):
-            row.open += 1
-    return list(rows.values())
-
-
-def summarize_calls(clocks: list[Clock]) -> CallSummary:
-    calls = CallSummary()
-    for clock in clocks:
-        if clock.metric != "answer":
-            continue
-        calls.offered += 1
-        if clock.state in (ClockState.MET, ClockState.BREACHED_MET):
-            calls.answered += 1
-            calls.answered_in_target += clock.state is ClockState.MET
-        elif clock.state is ClockState.CANCELLED:
-            calls.abandoned += 1
-            # The caller's wait is wall time: `elapsed` counts phone-line hours only, and is zero
-            # for a call made while the line is closed.
-            waited = (clock.stopped_at or clock.started_at) - clock.started_at
-            calls.abandoned_quickly += waited <= QUICK_ABANDON
-        else:
-            calls.waiting += 1
-    return calls
 
 
 def sample_tickets(clocks: list[Clock], count: int) -> list[str]:

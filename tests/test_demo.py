@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from slarules.cli import main
 from slarules.clocks import ClockState
 from slarules.demo import generate_day, run_demo
 from slarules.examples import example_policy_path, example_policy_text
+from slarules.store import open_store
 
 DAY = date(2026, 3, 4)
 
@@ -70,23 +72,38 @@ def test_calls_ring_while_the_line_is_open_and_some_callers_give_up() -> None:
     assert any(wait >= timedelta(seconds=40) for wait in waits)
 
 
-def test_the_demo_run_gives_clocks_actions_and_a_compliance_summary() -> None:
-    run = run_demo(7, DAY)
+def test_the_demo_run_gives_clocks_actions_and_a_compliance_summary(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'demo.db'}"
+    run = run_demo(7, DAY, store)
     assert run.rejected == 0
-    metrics = {row.metric: row for row in run.summary}
+    metrics = {row.group["metric"]: row for row in run.report.rows}
     assert {"first_response", "answer", "node_response", "service"} <= set(metrics)
-    calls = metrics["answer"]
-    assert calls.clocks == 140
-    assert calls.met + calls.breached + calls.cancelled >= calls.clocks - calls.open
+    answer = [clock for clock in run.clocks if clock.metric == "answer"]
+    assert len(answer) == 140
+    assert metrics["answer"].met == sum(c.state is ClockState.MET for c in answer)
     assert {action.name for action in run.actions} >= {"notify", "urge", "warn"}
     assert len({action.key for action in run.actions}) == len(run.actions)
-    answer = [clock for clock in run.clocks if clock.metric == "answer"]
-    assert run.calls.offered == len(answer) == 140
-    assert run.calls.answered + run.calls.abandoned + run.calls.waiting == 140
-    assert run.calls.answered_in_target == sum(c.state is ClockState.MET for c in answer)
-    assert run.calls.abandoned == calls.cancelled
-    assert 0 < run.calls.abandoned_quickly < run.calls.abandoned
-    assert run == run_demo(7, DAY)  # deterministic, late events and all
+    calls = run.calls
+    assert calls.offered + calls.short_abandoned == 140
+    assert calls.answered + calls.abandoned + calls.short_abandoned + calls.waiting == 140
+    assert calls.abandoned + calls.short_abandoned == metrics["answer"].cancelled
+    assert 0 < calls.short_abandoned < calls.abandoned + calls.short_abandoned
+    assert run.restart_equal
+    assert run.outbox == len(run.actions)  # nothing delivers them in the demo: all kept
+    again = run_demo(7, DAY, f"sqlite:///{tmp_path / 'again.db'}")
+    assert again.as_dict() == {**run.as_dict(), "store": again.store}  # deterministic
+
+
+def test_a_demo_store_is_the_one_the_service_reads(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = CliRunner().invoke(main, ["demo", "--db", store])
+    assert result.exit_code == 0, result.output
+    assert f"kept in {store}" in result.output
+    assert "gives the same clocks" in result.output
+    state = open_store(store).load()
+    assert len(state.tickets) == len(
+        {clock.ticket for clock in run_demo(7, DAY, "memory://").clocks}
+    )
 
 
 def test_slarules_demo_prints_the_day() -> None:
@@ -95,13 +112,14 @@ def test_slarules_demo_prints_the_day() -> None:
     assert "slarules demo: 2026-03-04, seed 7" in result.output
     assert "Clocks at the end of the day" in result.output
     assert "Actions fired" in result.output
-    assert "Compliance" in result.output
+    assert "By metric" in result.output
     assert "first_response" in result.output
-    calls = run_demo(7, DAY).calls
+    calls = run_demo(7, DAY, "memory://").calls
     assert (
-        f"Calls: 140 offered, {calls.answered} answered, {calls.answered_in_target} of them "
-        f"within target ({calls.answered_in_target_percent:g}%)"
+        f"Calls: {calls.offered} offered, {calls.answered} answered, {calls.answered_within} of "
+        f"them within 20s"
     ) in result.output
+    assert "kept in a temporary SQLite file" in result.output
 
 
 def test_slarules_demo_json() -> None:
@@ -112,5 +130,6 @@ def test_slarules_demo_json() -> None:
     assert payload["clocks"]
     assert payload["actions"]
     assert payload["summary"]
-    assert {"metric", "clocks", "met", "breached", "compliance"} <= set(payload["summary"][0])
-    assert payload["calls"]["offered"] == 140
+    assert {"metric", "met", "breached", "compliance"} <= set(payload["summary"][0])
+    assert payload["calls"]["offered"] + payload["calls"]["short_abandoned"] == 140
+    assert payload["restart_equal"] is True
