@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from slarules.clocks import Clock, ClockState
-from slarules.timezones import to_local
+from slarules.timezones import offset_at
 
 __all__ = [
     "SERVICE_LEVEL_FORMULAS",
@@ -283,9 +283,11 @@ def period_label(instant: datetime, period: Period, timezone: str) -> str:
     """The period an instant falls in, in local time: ``2026-03-29T01:00+01:00`` (an hour, with
     its offset, so that the repeated hour of a DST change is two periods), ``2026-03-29``,
     ``2026-W13`` (ISO weeks, from Monday) or ``2026-03``."""
-    local = to_local(instant, timezone)
+    offset = offset_at(instant, timezone)
+    local = instant.astimezone(UTC).replace(tzinfo=None) + timedelta(seconds=offset)
     if period == "hour":
-        return local.replace(minute=0, second=0, microsecond=0).isoformat(timespec="minutes")
+        sign, minutes = ("+" if offset >= 0 else "-"), abs(offset) // 60
+        return f"{local:%Y-%m-%dT%H}:00{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     if period == "day":
         return local.date().isoformat()
     if period == "week":

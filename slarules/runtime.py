@@ -28,6 +28,7 @@ from pathlib import Path
 from slarules.actions import Action
 from slarules.dsl.loader import load_policies
 from slarules.engine import Delivery, Engine, EventInput, Journal, Rejected
+from slarules.metrics import TicketClocks
 from slarules.plugins import Plugins
 from slarules.specs import InboundRequest
 from slarules.store import Change, OutboxEntry, Store, StoreError, TicketRecord
@@ -190,6 +191,13 @@ class Runtime:
                 for entry, delivery in zip(entries, deliveries, strict=True):
                     self._settle(entry, delivery, now)
             return deliveries
+
+    def measure(self) -> tuple[datetime, list[TicketClocks], list[OutboxEntry]]:
+        """The runtime's instant, every ticket's clocks then, and the outbox, read under one
+        lock: what a dashboard shows, never a mix of before and after an event."""
+        with self._lock:
+            now = self.clock()
+            return now, list(self.engine.measure(now)), self.store.outbox()
 
     def dead_letters(self) -> list[OutboxEntry]:
         return self.store.outbox("dead")

@@ -3,6 +3,7 @@
 * ``POST /hooks/{adapter}``: a helpdesk's webhooks, authenticated by the adapter itself;
 * ``POST /events``: normalized events (one object or a list), with the bearer token;
 * ``GET /tickets/{id}/clocks`` and ``GET /tickets/{id}/explain``, with the bearer token;
+* ``GET /``: the live dashboard (HTML), with the bearer token or ``?token=`` (docs/dashboard.md);
 * ``GET /healthz``; ``GET /metrics`` in the Prometheus text format;
 * ``POST /admin/reload``: validate the policy file again and run it, or keep the old one and
   answer with the diagnostics (``SIGHUP`` does the same).
@@ -26,13 +27,21 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from slarules.errors import AuthenticationError, PayloadError, PluginError, PolicyError
+from slarules.dashboard import Filters, build_dashboard, dashboard_page, refresh_seconds
+from slarules.errors import (
+    AuthenticationError,
+    CalendarError,
+    PayloadError,
+    PluginError,
+    PolicyError,
+)
 from slarules.runtime import Runtime
 from slarules.specs import InboundRequest
 from slarules.store import StoreError
+from slarules.timezones import get_zone
 
 __all__ = ["create_app"]
 
@@ -147,6 +156,35 @@ def create_app(
             return _error(404, f"no events for ticket `{ticket}`")
         return JSONResponse(explanation.model_dump(mode="json"))
 
+    def may_see_dashboard(request: Request) -> bool:
+        # A browser cannot send a bearer header when it navigates to a page, so the token may
+        # come in the query string too (compared in constant time, like the header).
+        given = request.query_params.get("token", "")
+        by_query = token is not None and hmac.compare_digest(given.encode(), token.encode())
+        return by_query or authorized(request)
+
+    async def dashboard(request: Request) -> Response:
+        if not may_see_dashboard(request):
+            reason = "missing or wrong token: send the bearer token or add ?token= to the URL"
+            if token is None:
+                reason = "no token is configured: start the server with --token or SLARULES_TOKEN"
+            return _error(401, reason)
+        query = request.query_params
+        zone = query.get("tz") or "UTC"
+        try:
+            get_zone(zone)
+            refresh = refresh_seconds(query.get("refresh"))
+        except (CalendarError, ValueError) as error:
+            return _error(400, str(error))
+        # Not filters, but what a filter change and a reload must keep.
+        keep = {name: query[name] for name in ("tz", "refresh", "token") if query.get(name)}
+        page = await run_in_threadpool(
+            _dashboard, runtime, Filters.from_query(query), zone, refresh, keep
+        )
+        # The URL may carry the token: keep it out of caches and of other sites' logs.
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        return HTMLResponse(page, headers=headers)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -184,6 +222,7 @@ def create_app(
                 loop.join()
 
     routes = [
+        Route("/", guarded(dashboard, needs_token=False)),  # it checks its token itself
         Route("/hooks/{adapter}", guarded(hook, needs_token=False), methods=["POST"]),
         Route("/events", guarded(events, needs_token=True), methods=["POST"]),
         Route("/tickets/{ticket}/clocks", guarded(clocks, needs_token=True)),
@@ -205,6 +244,14 @@ def _at(request: Request) -> datetime | None:
         return None
     instant = datetime.fromisoformat(at)
     return instant if instant.utcoffset() is not None else None
+
+
+def _dashboard(
+    runtime: Runtime, filters: Filters, zone: str, refresh: int, keep: dict[str, str]
+) -> str:
+    now, tickets, outbox = runtime.measure()
+    view = build_dashboard(tickets, outbox, filters, now, zone)
+    return dashboard_page(view, refresh=refresh, keep=keep)
 
 
 def _metrics(runtime: Runtime) -> str:

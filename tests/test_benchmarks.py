@@ -58,3 +58,14 @@ def test_engine_benchmark_runs_and_reports_every_figure() -> None:
     for line in ENGINE_LINES:
         assert line in output, output
     assert output.count("rule-engine") == 5, output
+
+
+REPORT_SCRIPT = Path(__file__).parent / "benchmarks" / "bench_report.py"
+
+
+def test_report_benchmark_runs_agrees_with_pandas_and_projects() -> None:
+    completed = run(REPORT_SCRIPT, "--tickets", "200")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output  # exits 1 when slarules and pandas disagree
+    for line in ("replay:", "report:", "ratio slarules / pandas", "projected to 1,000,000"):
+        assert line in output, output

@@ -1,0 +1,135 @@
+"""Benchmark of reports: replayed tickets to `slarules report` figures, beside pandas.
+
+Workload: the engine benchmark's seeded tickets (ten events each) through the bundled example
+policy file. Measured on one core:
+
+* replay: events per second through the engine, and the time to measure every clock;
+* report: :func:`slarules.report.build_report` (grouped figures, percentiles, breaches, the
+  four service level formulas, per-hour periods in Europe/Berlin) over the measured clocks, its
+  time and peak memory (tracemalloc);
+* the same grouped compliance and percentiles with pandas (``groupby``), the library a user
+  would otherwise pick, from the same clocks; both must agree on every group;
+* the projection to the issue's 1,000,000 tickets (target under 60 s and 2 GB), linear in the
+  tickets, labelled as such.
+
+Figures are printed, not asserted. ``python tests/benchmarks/bench_report.py [--tickets N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_engine import generate
+
+from slarules import Engine
+from slarules.examples import example_policy_path
+from slarules.metrics import TicketClocks
+from slarules.report import ReportOptions, build_report
+
+TARGET_TICKETS = 1_000_000
+TARGET_SECONDS = 60.0
+TARGET_BYTES = 2 * 1024**3
+
+
+def replay(tickets: int, seed: int) -> tuple[list[TicketClocks], float, float, int]:
+    events = generate(tickets, seed)
+    engine = Engine.from_file(example_policy_path())
+    gc.collect()
+    started = time.perf_counter()
+    for offset in range(0, len(events), 10_000):
+        engine.ingest_many(events[offset : offset + 10_000])
+    replayed = time.perf_counter() - started
+    end = max(event["at"] for event in events)
+    started = time.perf_counter()
+    measured = list(engine.measure(end))
+    return measured, replayed, time.perf_counter() - started, len(events)
+
+
+def report(measured: list[TicketClocks]) -> tuple[float, int, dict[tuple[str, str], float | None]]:
+    options = ReportOptions(
+        at=max(c.started_at for t in measured for c in t.clocks),
+        by=("policy", "metric"),
+        period="hour",
+        timezone="Europe/Berlin",
+    )
+    gc.collect()
+    tracemalloc.start()
+    started = time.perf_counter()
+    built = build_report(measured, options)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    compliance = {(r.group["policy"], r.group["metric"]): r.compliance for r in built.rows}
+    return seconds, peak, compliance
+
+
+def with_pandas(measured: list[TicketClocks]) -> tuple[float, dict[tuple[str, str], float | None]]:
+    """The grouped compliance and percentiles as a pandas user writes them, from the clocks."""
+    started = time.perf_counter()
+    frame = pd.DataFrame(
+        {
+            "policy": [c.policy for t in measured for c in t.clocks],
+            "metric": [c.metric for t in measured for c in t.clocks],
+            "state": [c.state.value for t in measured for c in t.clocks],
+            "elapsed": [c.elapsed.total_seconds() for t in measured for c in t.clocks],
+        }
+    )
+    frame["met"] = frame["state"] == "met"
+    frame["breached"] = frame["state"].isin(["breached_met", "breached_running"])
+    frame["ended"] = frame["state"].isin(["met", "breached_met"])
+    groups = frame.groupby(["policy", "metric"], sort=False)
+    counts = groups[["met", "breached"]].sum()
+    ended = frame[frame["ended"]].groupby(["policy", "metric"])["elapsed"]
+    ended.quantile([0.5, 0.9, 0.99])
+    seconds = time.perf_counter() - started
+    compliance: dict[tuple[str, str], float | None] = {}
+    for (policy, metric), row in counts.iterrows():
+        decided = row["met"] + row["breached"]
+        compliance[(policy, metric)] = None if decided == 0 else 100.0 * row["met"] / decided
+    return seconds, compliance
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args(argv)
+    measured, replayed, measuring, events = replay(options.tickets, options.seed)
+    clocks = sum(len(t.clocks) for t in measured)
+    print(f"{options.tickets:,} tickets, {events:,} events, {clocks:,} clocks")
+    print(
+        f"replay: {events / replayed:,.0f} events/s ({replayed:.1f} s); measuring {measuring:.1f} s"
+    )
+    seconds, peak, ours = report(measured)
+    print(f"report: {seconds:.2f} s, peak {peak / 1024**2:.0f} MiB ({peak / clocks:.0f} B/clock)")
+    pandas_seconds, theirs = with_pandas(measured)
+    agree = ours.keys() == theirs.keys() and all(
+        (ours[k] is None and theirs[k] is None) or abs((ours[k] or 0) - (theirs[k] or 0)) < 1e-9
+        for k in ours
+    )
+    print(f"pandas groupby, same figures: {pandas_seconds:.2f} s; "
+          f"ratio slarules / pandas {seconds / pandas_seconds:.2f}")  # fmt: skip
+    scale = TARGET_TICKETS / options.tickets
+    total = (replayed + measuring + seconds) * scale
+    print(
+        f"projected to {TARGET_TICKETS:,} tickets (linear): {total:,.0f} s "
+        f"(target {TARGET_SECONDS:.0f} s: {'met' if total < TARGET_SECONDS else 'NOT met'}), "
+        f"report peak {peak * scale / 1024**3:.1f} GiB "
+        f"(target 2 GiB: {'met' if peak * scale < TARGET_BYTES else 'NOT met'})"
+    )
+    if not agree:
+        print("slarules and pandas disagree", file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
