@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from slarules import Engine
 from slarules._instants import from_micros, to_micros
+from slarules.runtime import Runtime
 from slarules.schedules import next_run
+from slarules.store import open_store
 
 S = timedelta(seconds=1)
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -173,3 +176,26 @@ def test_the_formula_option_reaches_the_figures(formula: str) -> None:
     call(engine, "C2", MONDAY + 60 * S, 12, answered=False)  # abandoned within 20 s
     # Both formulas forgive an abandon within the threshold; the default would say 50 %.
     assert len(engine.advance(MONDAY + timedelta(hours=1))) == 1
+
+
+def test_the_durable_runtime_runs_schedules_once_across_a_restart(tmp_path: Path) -> None:
+    policy = tmp_path / "calls.sla"
+    policy.write_text(CALL_CENTER, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'slarules.db'}"
+    clock = [MONDAY]
+    runtime = Runtime.open(policy, open_store(url), clock=lambda: clock[0])
+    runtime.ingest({"id": "o", "ticket": "C1", "type": "contact.offered", "at": MONDAY.isoformat()})
+    runtime.ingest({"id": "e", "ticket": "C1", "type": "contact.answered",
+                    "at": (MONDAY + 45 * S).isoformat()})  # fmt: skip
+    clock[0] = MONDAY + timedelta(minutes=20)
+    assert [a.trigger for a in runtime.advance()] == ["phone service level"]
+    [delivery] = runtime.deliver_due()
+    assert delivery.ok, delivery.error  # `log` needs no ticket
+    runtime.close()
+    clock[0] = MONDAY + timedelta(minutes=35)
+    restarted = Runtime.open(policy, open_store(url), clock=lambda: clock[0])
+    assert [a.at for a in restarted.advance()] == [MONDAY + timedelta(minutes=30)]
+    assert [d.action.at for d in restarted.deliver_due()] == [MONDAY + timedelta(minutes=30)]
+    keys = [entry.action.key for entry in restarted.store.outbox()]
+    assert len(keys) == len(set(keys)) == 2
+    restarted.close()
