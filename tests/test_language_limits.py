@@ -85,3 +85,9 @@ def test_an_include_of_a_device_is_refused(tmp_path: Path) -> None:
     policy.write_text('include "/dev/zero"\n', encoding="utf-8")
     with pytest.raises(PolicyError, match=r"cannot include `/dev/zero`: no such file"):
         parse_policies(policy.read_text(), source=str(policy))
+
+
+def test_an_include_path_with_a_nul_character_is_a_diagnostic() -> None:
+    # Found by the mutation test above: os.path raises ValueError on such a path.
+    with pytest.raises(PolicyError, match=r"SLA010.*NUL character"):
+        parse_policies('include "shared\x00.sla"\n', source="main.sla")

@@ -108,6 +108,16 @@ class _Loading:
     def _included(
         self, include: ast.Include, parent: str, base: Path, including: tuple[Path, ...]
     ) -> Iterator[ast.Declaration]:
+        if "\x00" in include.path.value:  # no file system takes it; os.path would raise
+            self.problems.append(
+                Diagnostic(
+                    "SLA010",
+                    "cannot include a path with a NUL character in it",
+                    include.span,
+                    help="paths are relative to the folder of the file that includes them",
+                )
+            )
+            return
         path = (base / include.path.value).resolve()
         # Named as the user would write it from where they ran: relative stays relative.
         shown = os.path.normpath(os.path.join(os.path.dirname(parent), include.path.value))
