@@ -3,6 +3,7 @@ the bad input a service meets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from engine_helpers import HOUR, Events, utc
+from engine_helpers import HOUR, MINUTE, Events, utc
 
 from slarules.runtime import Runtime
 from slarules.server import create_app
@@ -59,11 +60,21 @@ class Service:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
+    with running_service(tmp_path) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running_service(
+    tmp_path: Path, settings: dict[str, dict[str, str]] | None = None
+) -> Iterator[Service]:
     policy = tmp_path / "support.sla"
     policy.write_text(POLICY)
     clock = FakeClock(START)
     recorder = RecordingPlugin(token="hook-token")
-    runtime = Runtime.open(policy, SqliteStore(tmp_path / "s.db"), plugins=[recorder], clock=clock)
+    runtime = Runtime.open(
+        policy, SqliteStore(tmp_path / "s.db"), plugins=[recorder], clock=clock, settings=settings
+    )
     app = create_app(runtime, policy, token=TOKEN, max_body=4096)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -154,3 +165,28 @@ def test_an_invalid_policy_file_is_refused_on_reload_and_the_old_one_keeps_runni
     service.policy.write_text(POLICY.replace("within 1h", "within 2h"))
     assert service.post("/admin/reload", b"").json() == {"reloaded": True}
     assert service.get("/tickets/T-1/clocks").json()[0]["target"] == "PT2H"
+
+
+def test_a_replayed_signed_webhook_is_ignored_then_refused_out_of_its_window(
+    tmp_path: Path,
+) -> None:
+    """The generic webhook adapter (its own distribution) signs Standard Webhooks style; the
+    server checks the window against its own clock."""
+    signing = pytest.importorskip("slarules_webhook.signing")
+    secret = signing.generate_secret()
+    with running_service(tmp_path, {"webhook": {"inbound_secret": secret}}) as service:
+        body = json.dumps(Events().created("T-9", START)).encode()
+        headers = signing.signature_headers(secret, "msg-1", int(START.timestamp()), body)
+        assert service.post("/hooks/webhook", body, token=None, **headers).status_code == 202
+        # The same request again, within the window: the event id is known, nothing changes.
+        assert service.post("/hooks/webhook", body, token=None, **headers).status_code == 202
+        assert service.runtime.engine.stats.duplicates == 1
+        service.clock.now = START + 10 * MINUTE
+        replayed = service.post("/hooks/webhook", body, token=None, **headers)
+        assert replayed.status_code == 401
+        assert "timestamp" in replayed.json()["error"]
+        tampered = body.replace(b"T-9", b"T-8")
+        service.clock.now = START
+        forged = service.post("/hooks/webhook", tampered, token=None, **headers)
+        assert forged.status_code == 401
+        assert service.runtime.engine.tickets() == ["T-9"]
