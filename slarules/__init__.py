@@ -25,6 +25,7 @@ from slarules.events import Event
 from slarules.hookspecs import hookimpl
 from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
+from slarules.settings import load_settings, setting_name
 from slarules.specs import (
     ActionContext,
     ActionSpec,
@@ -71,5 +72,7 @@ __all__ = [
     "__version__",
     "hookimpl",
     "load_policies",
+    "load_settings",
     "parse_policies",
+    "setting_name",
 ]

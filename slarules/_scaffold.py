@@ -65,6 +65,7 @@ import hmac
 from collections.abc import Mapping
 
 import httpx
+from pydantic import BaseModel, ConfigDict
 
 from slarules import (
     Action,
@@ -76,11 +77,20 @@ from slarules import (
     EventError,
     InboundRequest,
     PayloadError,
-    PluginError,
     hookimpl,
+    load_settings,
 )
 
 KINDS = {"created": "ticket.created", "updated": "ticket.updated", "replied": "ticket.replied"}
+
+
+class ${cls}Settings(BaseModel):
+    """``SLARULES_${upper}_BASE_URL`` and ``SLARULES_${upper}_TOKEN``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str
+    token: str
 
 
 class ${cls}Adapter:
@@ -90,11 +100,8 @@ class ${cls}Adapter:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> ${cls}Adapter:
-        missing = [key for key in ("base_url", "token") if not settings.get(key)]
-        if missing:
-            names = ", ".join(f"SLARULES_${upper}_{key.upper()}" for key in missing)
-            raise PluginError(f"the $name adapter needs {names}")
-        return cls(settings["base_url"], settings["token"])
+        loaded = load_settings(${cls}Settings, "$name", settings)
+        return cls(loaded.base_url, loaded.token)
 
     def authenticate(self, request: InboundRequest) -> None:
         given = request.header("authorization") or ""
@@ -139,14 +146,12 @@ class ${cls}Adapter:
             )
         except httpx.HTTPError as error:
             raise ActionError(f"$name is unreachable: {error}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("retry-after")
-            raise ActionError(
-                f"$name answered {response.status_code}",
-                retry_after=float(retry_after) if retry_after else None,
-            )
         if response.status_code >= 400:
-            raise ActionError(f"$name refused: {response.status_code}", permanent=True)
+            raise ActionError.for_status(
+                response.status_code,
+                f"$name answered {response.status_code}",
+                retry_after=response.headers.get("retry-after"),
+            )
 
 
 @hookimpl

@@ -6,7 +6,9 @@ them all in one place and still tell them apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -91,6 +93,11 @@ class PluginError(SlaRulesError):
     a bad spec, or lacks a setting. The message names the distribution at fault."""
 
 
+# Answers that trying again later can fix, besides the server's own trouble (5xx): a timeout,
+# "too early", and throttling.
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+
 class ActionError(SlaRulesError):
     """An action could not be executed this time.
 
@@ -106,6 +113,24 @@ class ActionError(SlaRulesError):
         self.permanent = permanent
         super().__init__(message)
 
+    @classmethod
+    def for_status(
+        cls,
+        status: int,
+        message: str,
+        *,
+        retry_after: str | None = None,
+        now: datetime | None = None,
+        retryable: Collection[int] = RETRYABLE_STATUSES,
+    ) -> ActionError:
+        """The error for a helpdesk API's failed answer: to retry for ``retryable`` statuses and
+        server errors, after the delay of the ``Retry-After`` header (seconds, or an HTTP date
+        measured from ``now``: without ``now``, the runner's own backoff); permanent for the
+        rest (a ``404``, a ``422``: the same request cannot succeed)."""
+        if status in retryable or status >= 500:
+            return cls(message, retry_after=_seconds_from(retry_after, now))
+        return cls(message, permanent=True)
+
 
 class PayloadError(SlaRulesError, ValueError):
     """An adapter cannot read what a helpdesk sent: malformed JSON, an unknown event kind, a
@@ -120,3 +145,22 @@ class PayloadError(SlaRulesError, ValueError):
 class AuthenticationError(SlaRulesError):
     """A request to an adapter is not from the helpdesk: a missing, wrong or expired signature or
     token. The message says which, never the expected secret."""
+
+
+def _seconds_from(retry_after: str | None, now: datetime | None) -> float | None:
+    value = (retry_after or "").strip()
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    if now is None:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is in GMT
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)

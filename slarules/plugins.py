@@ -25,6 +25,7 @@ from slarules._suggest import did_you_mean
 from slarules._version import __version__
 from slarules.dsl.schema import Function, Parameter, Type, Vocabulary
 from slarules.errors import PluginError
+from slarules.settings import environment_prefix
 from slarules.specs import (
     ActionContext,
     ActionSpec,
@@ -184,7 +185,7 @@ class Plugins:
 
     def settings_of(self, plugin: str) -> dict[str, str]:
         """A plugin's settings: the ones given in code over ``SLARULES_<PLUGIN>_<KEY>``."""
-        prefix = f"SLARULES_{plugin.upper()}_"
+        prefix = environment_prefix(plugin)
         found = {
             key[len(prefix) :].lower(): value
             for key, value in self._environ.items()

@@ -19,8 +19,6 @@ from slarules_liveagent.account_time import AccountTime
 __all__ = ["LiveAgentClient"]
 
 PAGE_SIZE = 100
-# Statuses that trying again later can fix: throttling, and the server's own trouble.
-_RETRYABLE = frozenset({408, 425, 429})
 
 
 class LiveAgentClient:
@@ -121,12 +119,11 @@ class LiveAgentClient:
 
 def _raise_for_status(method: str, path: str, response: httpx.Response) -> None:
     status = response.status_code
-    if status < 400:
-        return
-    message = f"LiveAgent answered {method} {path} with {status}: {_reason(response)}"
-    if status in _RETRYABLE or status >= 500:
-        raise ActionError(message, retry_after=_retry_after(response))
-    raise ActionError(message, permanent=True)
+    if status >= 400:
+        message = f"LiveAgent answered {method} {path} with {status}: {_reason(response)}"
+        raise ActionError.for_status(
+            status, message, retry_after=response.headers.get("retry-after")
+        )
 
 
 def _reason(response: httpx.Response) -> str:
@@ -136,12 +133,3 @@ def _reason(response: httpx.Response) -> str:
         return response.reason_phrase
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) else response.reason_phrase
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``Retry-After``; ``None`` (the runner's own backoff) for an HTTP date,
-    which would need a clock to measure against."""
-    try:
-        return max(float(response.headers["retry-after"]), 0.0)
-    except (KeyError, ValueError):
-        return None

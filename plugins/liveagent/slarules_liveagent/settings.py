@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from slarules.errors import CalendarError, PluginError
+from slarules.errors import CalendarError
+from slarules.settings import load_settings, setting_name
 from slarules.timezones import get_zone
 
 __all__ = ["LiveAgentSettings"]
@@ -47,7 +48,10 @@ class LiveAgentSettings(BaseModel):
     @model_validator(mode="after")
     def _one_address(self) -> Self:
         if (self.account is None) == (self.base_url is None):
-            raise ValueError("give exactly one of `account` and `base_url`")
+            raise ValueError(
+                f"give exactly one of {setting_name('liveagent', 'account')} and "
+                f"{setting_name('liveagent', 'base_url')}"
+            )
         return self
 
     @property
@@ -59,24 +63,4 @@ class LiveAgentSettings(BaseModel):
     @classmethod
     def load(cls, settings: Mapping[str, str]) -> LiveAgentSettings:
         """The settings, or :class:`PluginError` naming each bad one by its variable."""
-        try:
-            return cls.model_validate(dict(settings))
-        except ValidationError as error:
-            raise PluginError("liveagent: " + "; ".join(_problems(error))) from None
-
-
-_REASONS = {"missing": "required", "extra_forbidden": "not a setting of this adapter"}
-
-
-def _problems(error: ValidationError) -> list[str]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        reason = _REASONS.get(detail["type"], detail["msg"].removeprefix("Value error, "))
-        if detail["loc"]:
-            key = str(detail["loc"][0])
-            problems.append(f"`SLARULES_LIVEAGENT_{key.upper()}` ({key}): {reason}")
-        else:
-            problems.append(
-                f"{reason} (`SLARULES_LIVEAGENT_ACCOUNT` or `SLARULES_LIVEAGENT_BASE_URL`)"
-            )
-    return problems
+        return load_settings(cls, "liveagent", settings)

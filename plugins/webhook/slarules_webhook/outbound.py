@@ -17,7 +17,6 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -32,8 +31,6 @@ __all__ = ["ACTION_TYPE", "USER_AGENT", "WebhookSender", "action_body", "action_
 
 ACTION_TYPE = "slarules.action"
 USER_AGENT = f"slarules-webhook/{__version__}"
-# Statuses that trying again later can fix: throttling, and the receiver's own trouble.
-_RETRYABLE = frozenset({408, 425, 429})
 # Header values must be printable ASCII; anything else in a key (a ticket id in another
 # script, a control character) is percent-encoded there, never sent raw.
 _HEADER_SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) != "%")
@@ -103,30 +100,11 @@ def _raise_for_status(where: str, response: httpx.Response) -> None:
     if 200 <= status < 300:
         return
     message = f"{where} answered {status} {response.reason_phrase}".rstrip()
-    if status in _RETRYABLE or status >= 500:
-        raise ActionError(message, retry_after=_retry_after(response))
     if 300 <= status < 400:
         location = response.headers.get("location", "nowhere")
         raise ActionError(
             f"{message}: redirects are not followed (to {location}); give the final URL",
             permanent=True,
         )
-    raise ActionError(message, permanent=True)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``Retry-After``, given as seconds or as an HTTP date."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+    retry_after = response.headers.get("retry-after")
+    raise ActionError.for_status(status, message, retry_after=retry_after, now=datetime.now(UTC))

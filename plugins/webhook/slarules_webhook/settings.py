@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from slarules.errors import PluginError
+from slarules.settings import load_settings
+from slarules.settings import setting_name as core_setting_name
 from slarules_webhook.signing import decode_secret
 
 __all__ = ["WebhookSettings", "setting_name"]
@@ -24,7 +26,7 @@ _Text = Annotated[str, Field(min_length=1)]
 
 def setting_name(key: str) -> str:
     """How a setting is named in messages: its variable, then its key."""
-    return f"`SLARULES_WEBHOOK_{key.upper()}` ({key})"
+    return core_setting_name("webhook", key)
 
 
 class WebhookSettings(BaseModel):
@@ -109,24 +111,9 @@ class WebhookSettings(BaseModel):
     @classmethod
     def load(cls, settings: Mapping[str, str]) -> WebhookSettings:
         """The settings, or :class:`PluginError` naming each bad one by its variable."""
-        try:
-            return cls.model_validate(dict(settings))
-        except ValidationError as error:
-            raise PluginError("webhook: " + "; ".join(_problems(error))) from None
+        return load_settings(cls, "webhook", settings)
 
 
 def is_http_url(text: str) -> bool:
     parts = urlsplit(text)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-_REASONS = {"missing": "required", "extra_forbidden": "not a setting of this plugin"}
-
-
-def _problems(error: ValidationError) -> list[str]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        reason = _REASONS.get(detail["type"], detail["msg"].removeprefix("Value error, "))
-        key = str(detail["loc"][0]) if detail["loc"] else "settings"
-        problems.append(f"{setting_name(key)}: {reason}")
-    return problems

@@ -12,14 +12,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from slarules.errors import ActionError
+from slarules.errors import RETRYABLE_STATUSES, ActionError
 from slarules_zendesk.settings import ZendeskSettings
 
 __all__ = ["IDEMPOTENCY_HEADER", "ZendeskClient"]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# Statuses that trying again later can fix: a timeout, throttling, a lost `safe_update` race.
-_RETRYABLE = frozenset({408, 409, 425, 429})
+# Besides the usual ones, a lost `safe_update` race (409): the retry re-reads the ticket.
+_RETRYABLE = RETRYABLE_STATUSES | {409}
 _USER_AGENT = "slarules-zendesk/0.1"
 
 
@@ -166,12 +166,10 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _raise_for_status(where: str, response: httpx.Response) -> None:
     status = response.status_code
-    if status < 400:
-        return
-    message = f"Zendesk answered {where} with {status}: {_reason(response)}"
-    if status in _RETRYABLE or status >= 500:
-        raise ActionError(message, retry_after=_retry_after(response))
-    raise ActionError(message, permanent=True)
+    if status >= 400:
+        message = f"Zendesk answered {where} with {status}: {_reason(response)}"
+        retry_after = response.headers.get("retry-after")
+        raise ActionError.for_status(status, message, retry_after=retry_after, retryable=_RETRYABLE)
 
 
 def _reason(response: httpx.Response) -> str:
@@ -187,12 +185,3 @@ def _reason(response: httpx.Response) -> str:
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])
     return response.reason_phrase
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``Retry-After``; ``None`` (the runner's own backoff) for an HTTP date,
-    which would need a clock to measure against."""
-    try:
-        return max(float(response.headers["retry-after"]), 0.0)
-    except (KeyError, ValueError):
-        return None

@@ -6,13 +6,17 @@ from collections.abc import Generator, Mapping
 from typing import Annotated, Self
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from slarules.errors import PluginError
+from slarules.settings import load_settings, setting_name
 
 __all__ = ["ZendeskSettings"]
 
 _Text = Annotated[str, Field(min_length=1)]
+
+
+def _name(key: str) -> str:
+    return setting_name("zendesk", key)
 
 
 class ZendeskSettings(BaseModel):
@@ -42,16 +46,20 @@ class ZendeskSettings(BaseModel):
     @model_validator(mode="after")
     def _one_address(self) -> Self:
         if (self.subdomain is None) == (self.base_url is None):
-            raise ValueError("give exactly one of `subdomain` and `base_url`")
+            raise ValueError(f"give exactly one of {_name('subdomain')} and {_name('base_url')}")
         return self
 
     @model_validator(mode="after")
     def _one_credential(self) -> Self:
         token_auth = self.email is not None or self.api_token is not None
         if token_auth and (self.email is None or self.api_token is None):
-            raise ValueError("API token authentication needs both `email` and `api_token`")
+            raise ValueError(
+                f"API token authentication needs both {_name('email')} and {_name('api_token')}"
+            )
         if token_auth == (self.oauth_token is not None):
-            raise ValueError("give either `email` and `api_token`, or `oauth_token`")
+            raise ValueError(
+                f"give either {_name('email')} and {_name('api_token')}, or {_name('oauth_token')}"
+            )
         return self
 
     @property
@@ -69,10 +77,7 @@ class ZendeskSettings(BaseModel):
     @classmethod
     def load(cls, settings: Mapping[str, str]) -> ZendeskSettings:
         """The settings, or :class:`PluginError` naming each bad one by its variable."""
-        try:
-            return cls.model_validate(dict(settings))
-        except ValidationError as error:
-            raise PluginError("zendesk: " + "; ".join(_problems(error))) from None
+        return load_settings(cls, "zendesk", settings)
 
 
 class _Bearer(httpx.Auth):
@@ -82,26 +87,3 @@ class _Bearer(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._header
         yield request
-
-
-_REASONS = {"missing": "required", "extra_forbidden": "not a setting of this adapter"}
-# The settings a whole-model rule is about, to name them in its message.
-_MODEL_RULES = {
-    "subdomain": ("SUBDOMAIN", "BASE_URL"),
-    "api_token": ("EMAIL", "API_TOKEN", "OAUTH_TOKEN"),
-    "oauth_token": ("EMAIL", "API_TOKEN", "OAUTH_TOKEN"),
-}
-
-
-def _problems(error: ValidationError) -> list[str]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        reason = _REASONS.get(detail["type"], detail["msg"].removeprefix("Value error, "))
-        if detail["loc"]:
-            key = str(detail["loc"][0])
-            problems.append(f"`SLARULES_ZENDESK_{key.upper()}` ({key}): {reason}")
-            continue
-        named = "subdomain" if "subdomain" in reason else "api_token"
-        variables = " or ".join(f"`SLARULES_ZENDESK_{name}`" for name in _MODEL_RULES[named])
-        problems.append(f"{reason} ({variables})")
-    return problems
