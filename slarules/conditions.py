@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from slarules._fields import read_path
 from slarules._instants import from_micros, to_micros
 from slarules.dsl import ast
 from slarules.dsl.schema import (
@@ -30,7 +31,13 @@ from slarules.dsl.schema import (
     is_time_varying,
 )
 
-__all__ = ["Condition", "ReportQuery", "Threshold", "TicketView", "compile_condition"]
+__all__ = [
+    "Condition",
+    "ReportQuery",
+    "Threshold",
+    "TicketView",
+    "compile_condition",
+]
 
 _MICROSECOND = timedelta(microseconds=1)
 _logger = logging.getLogger("slarules.plugins")
@@ -181,7 +188,7 @@ class _Compiler:
         if len(keys) == 1:
             key = keys[0]
             return lambda view: view.fields.get(key)
-        return lambda view: _dig(view.fields, keys)
+        return lambda view: read_path(view.fields, keys)
 
     def _call(self, call: ast.Call) -> Evaluate:
         report = BUILTIN_FUNCTIONS.get(call.function)
@@ -283,15 +290,6 @@ def _against_literal(operator_: str, value: Evaluate, literal: Any) -> Evaluate 
             return lambda view: value(view) in items
         return lambda view: value(view) not in items
     return None
-
-
-def _dig(fields: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    value: Any = fields
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
+from slarules._fields import read_path
 from slarules.clocks import Clock, ClockState
 from slarules.timezones import offset_at
 
@@ -259,16 +260,7 @@ def _reader(key: str, period: Period, timezone: str) -> Callable[[TicketClocks, 
     if key in _CLOCK_KEYS:
         return lambda ticket, clock: _text(getattr(clock, key))
     path = key.removeprefix("fields.").split(".")
-    return lambda ticket, clock: _text(_dig(ticket.fields, path))
-
-
-def _dig(fields: Mapping[str, Any], path: list[str]) -> Any:
-    value: Any = fields
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+    return lambda ticket, clock: _text(read_path(ticket.fields, path))
 
 
 def _text(value: Any) -> str:

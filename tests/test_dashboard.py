@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -16,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from chromium import dump_dom, screenshot
 from engine_helpers import MINUTE, SECOND, Events, utc
+from servers import FakeClock, serving
 
 from slarules import Engine
 from slarules.actions import Action
@@ -291,29 +289,13 @@ class _Rows(HTMLParser):
             self._in_bar = False
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @contextmanager
-def serving(runtime: Runtime, policy: Path, token: str | None) -> Iterator[str]:
-    """The service on 127.0.0.1 (uvicorn in a thread), at a free port: its base URL."""
-    app = create_app(runtime, policy, token=token, run_loop=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+def serving_runtime(runtime: Runtime, policy: Path, token: str | None) -> Iterator[str]:
+    """The service on 127.0.0.1 at a free port: its base URL; the runtime closes after."""
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serving(create_app(runtime, policy, token=token, run_loop=False)) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         runtime.close()
 
 
@@ -322,7 +304,10 @@ def client_of(policy: Path, token: str | None) -> Iterator[httpx.Client]:
     runtime = Runtime.open(policy, MemoryStore(), clock=FakeClock(NOW))
     runtime.ingest_many(morning(Events()))
     runtime.advance()
-    with serving(runtime, policy, token) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with (
+        serving_runtime(runtime, policy, token) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
         yield client
 
 
@@ -482,7 +467,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
     runtime = Runtime.open(
         policy, SqliteStore(tmp_path / "s.db"), plugins=[recorder], clock=FakeClock(BROWSER_NOW)
     )
-    with serving(runtime, policy, TOKEN) as url:
+    with serving_runtime(runtime, policy, TOKEN) as url:
         yield Service(url, runtime)
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from engine_helpers import HOUR, MINUTE, Events, utc
+from servers import FakeClock, serving
 
 from slarules.runtime import Runtime
 from slarules.server import create_app
@@ -30,14 +27,6 @@ policy "All" {
 }
 trigger "late" when first_response.breached then tag "late"
 """
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Service:
@@ -76,16 +65,11 @@ def running_service(
         policy, SqliteStore(tmp_path / "s.db"), plugins=[recorder], clock=clock, settings=settings
     )
     app = create_app(runtime, policy, token=TOKEN, max_body=4096)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield Service(f"http://127.0.0.1:{port}", runtime, clock, policy)
-    server.should_exit = True
-    thread.join(timeout=10)
-    runtime.close()
+    try:
+        with serving(app) as url:
+            yield Service(url, runtime, clock, policy)
+    finally:
+        runtime.close()
 
 
 def test_events_in_clocks_out(service: Service) -> None:
