@@ -14,3 +14,17 @@ def read_path(fields: Mapping[str, Any], keys: Sequence[str]) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def merge_fields(fields: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    """Apply a ``ticket.updated`` event's fields: an object merges into the object already there
+    (``{"custom": {"region": "EU"}}`` changes one custom field and keeps the others); any other
+    value, ``null`` included, replaces. Nested objects are copied, never shared with the event."""
+    for key, value in changes.items():
+        current = fields.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged = dict(current)
+            merge_fields(merged, value)
+            fields[key] = merged
+        else:
+            fields[key] = value

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from slarules._fields import merge_fields
 from slarules._history import Record, unpack
 from slarules._instants import MICROSECOND, from_micros
 from slarules._program import (
@@ -195,7 +196,7 @@ class _Step:
         assert record is not None
         old_node, old_assignee = ticket.node, ticket.fields.get("assignee")
         if record.fields:
-            ticket.fields.update(record.fields)
+            merge_fields(ticket.fields, record.fields)
         signals: list[Signal] = []
         kind = record.type
         if kind == "ticket.created":

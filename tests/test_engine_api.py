@@ -171,3 +171,31 @@ def test_a_calendar_that_never_opens_again_stops_time_not_the_engine(events: Eve
     assert engine.next_wakeup() is None  # no repeat and no breach can ever come
     [first] = engine.clocks("T-1", utc("2026-03-05T00:00:00Z"))
     assert (first.state.value, first.elapsed, first.due_at) == ("running", HOUR, None)
+
+
+def test_an_update_of_one_nested_field_keeps_the_others() -> None:
+    engine = Engine.from_text(
+        """
+        policy "EMEA gold" {
+            applies when custom.region == "EMEA" and custom.tier == "gold"
+            calendar always
+            first_response within 1h
+        }
+        policy "Other" { applies when true  calendar always  first_response within 8h }
+        """,
+        entry_points=False,
+    )
+    start = utc("2026-03-02T09:00:00Z")
+    engine.ingest({"id": "c", "ticket": "T", "type": "ticket.created", "at": start.isoformat(),
+                   "fields": {"custom": {"region": "US", "tier": "gold"}}})  # fmt: skip
+    engine.ingest({"id": "u", "ticket": "T", "type": "ticket.updated",
+                   "at": (start + HOUR / 2).isoformat(),
+                   "fields": {"custom": {"region": "EMEA"}}})  # fmt: skip
+    [ticket] = engine.measure(start + HOUR)
+    assert ticket.fields["custom"] == {"region": "EMEA", "tier": "gold"}
+    assert ticket.clocks[0].policy == "EMEA gold"
+    engine.ingest({"id": "n", "ticket": "T", "type": "ticket.updated",
+                   "at": (start + HOUR).isoformat(), "fields": {"custom": None}})  # fmt: skip
+    [ticket] = engine.measure(start + 2 * HOUR)
+    assert ticket.fields["custom"] is None
+    assert ticket.clocks[0].policy == "Other"
