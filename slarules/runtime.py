@@ -99,8 +99,16 @@ class Runtime:
         """A runtime that carries on from what ``store`` holds."""
         manager = Plugins(plugins, settings=settings)
         policies = load_policies(policy_file, manager.vocabulary())
-        engine = Engine.restore(policies, store.load(), plugins=manager)
-        return cls(engine, store, clock=clock, max_attempts=max_attempts, backoff=backoff, rng=rng)
+        state = store.load()
+        engine = Engine.restore(policies, state, plugins=manager)
+        runtime = cls(
+            engine, store, clock=clock, max_attempts=max_attempts, backoff=backoff, rng=rng
+        )
+        if state.now is None:
+            # A new service starts its schedules now: events it is then sent from the past (a
+            # backfill) are clocked exactly, but the cron runs it was not there for are not run.
+            runtime.advance()
+        return runtime
 
     # -- input ---------------------------------------------------------------------------------
 

@@ -199,3 +199,18 @@ def test_the_durable_runtime_runs_schedules_once_across_a_restart(tmp_path: Path
     keys = [entry.action.key for entry in restarted.store.outbox()]
     assert len(keys) == len(set(keys)) == 2
     restarted.close()
+
+
+def test_a_new_service_does_not_run_the_cron_times_before_it_started(tmp_path: Path) -> None:
+    policy = tmp_path / "calls.sla"
+    policy.write_text(CALL_CENTER, encoding="utf-8")
+    started = MONDAY + timedelta(days=7)
+    runtime = Runtime.open(policy, open_store("memory://"), clock=lambda: started)
+    # A backfill of last Monday's calls: clocked exactly, but no week of quarter-hourly alerts.
+    runtime.ingest({"id": "o", "ticket": "C1", "type": "contact.offered", "at": MONDAY.isoformat()})
+    runtime.ingest({"id": "e", "ticket": "C1", "type": "contact.answered",
+                    "at": (MONDAY + 45 * S).isoformat()})  # fmt: skip
+    assert runtime.advance() == []
+    assert runtime.engine.next_wakeup() == started + timedelta(minutes=15)
+    [clock] = runtime.engine.clocks("C1", started)
+    assert clock.elapsed == 45 * S
