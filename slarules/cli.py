@@ -753,14 +753,31 @@ def _open_store(url: str) -> Store:
 @click.option(
     "--max-attempts", default=8, show_default=True, help="Delivery attempts before dead letter."
 )
+@click.option(
+    "--max-age",
+    type=_Duration(),
+    default="24h",
+    show_default=True,
+    help="An action due longer ago than this before it could be sent becomes a dead letter "
+    "instead (a backfill, an outage); 0s sends everything.",
+)
 def serve(
-    policy: str, db: str, host: str, port: int, token: str | None, max_body: int, max_attempts: int
+    policy: str,
+    db: str,
+    host: str,
+    port: int,
+    token: str | None,
+    max_body: int,
+    max_attempts: int,
+    max_age: timedelta,
 ) -> None:
     """Run the service: webhooks and events in, timers and actions out, kept in the store."""
     import uvicorn
 
     try:
-        runtime = Runtime.open(policy, _open_store(db), max_attempts=max_attempts)
+        runtime = Runtime.open(
+            policy, _open_store(db), max_attempts=max_attempts, max_age=max_age or None
+        )
     except (PolicyError, PluginError) as error:
         raise click.ClickException(str(error)) from None
     app = create_app(runtime, policy, token=token, max_body=max_body)

@@ -27,17 +27,20 @@ from pathlib import Path
 
 from slarules.actions import Action
 from slarules.dsl.loader import load_policies
+from slarules.durations import format_duration
 from slarules.engine import Delivery, Engine, EventInput, Journal, Rejected
 from slarules.metrics import TicketClocks
 from slarules.plugins import Plugins
 from slarules.specs import InboundRequest
 from slarules.store import Change, OutboxEntry, Store, StoreError, TicketRecord
 
-__all__ = ["Backoff", "Runtime"]
+__all__ = ["DEFAULT_MAX_AGE", "Backoff", "Runtime"]
 
 Clock = Callable[[], datetime]
 _logger = logging.getLogger("slarules.runtime")
 _RECOVER = 1.0  # seconds before the loop tries again after a failure
+# Reminders and alerts a day late help nobody; a backfill of old events must not flood anyone.
+DEFAULT_MAX_AGE = timedelta(hours=24)
 
 
 def _wall_clock() -> datetime:
@@ -68,13 +71,18 @@ class Runtime:
         *,
         clock: Clock = _wall_clock,
         max_attempts: int = 8,
+        max_age: timedelta | None = DEFAULT_MAX_AGE,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        """``max_age``: an action that became due longer ago than this before its first delivery
+        (a backfill of old events, a long outage) is not sent but kept as a dead letter, which
+        ``slarules deadletters retry`` can still send; ``None`` sends everything."""
         self.engine = engine
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
+        self.max_age = max_age
         self.backoff = backoff or Backoff()
         self._rng = rng or random.Random()
         self.timer_lag = timedelta(0)  # how late the last timer fired, for /metrics
@@ -93,6 +101,7 @@ class Runtime:
         settings: Mapping[str, Mapping[str, str]] | None = None,
         clock: Clock = _wall_clock,
         max_attempts: int = 8,
+        max_age: timedelta | None = DEFAULT_MAX_AGE,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
     ) -> Runtime:
@@ -102,7 +111,13 @@ class Runtime:
         state = store.load()
         engine = Engine.restore(policies, state, plugins=manager)
         runtime = cls(
-            engine, store, clock=clock, max_attempts=max_attempts, backoff=backoff, rng=rng
+            engine,
+            store,
+            clock=clock,
+            max_attempts=max_attempts,
+            max_age=max_age,
+            backoff=backoff,
+            rng=rng,
         )
         if state.now is None:
             # A new service starts its schedules now: events it is then sent from the past (a
@@ -192,7 +207,7 @@ class Runtime:
         with self._delivering:
             with self._lock:
                 now = self.clock()
-                entries = self.store.due(now, limit)
+                entries = self._unexpired(self.store.due(now, limit), now)
             # Plugins talk to helpdesks over the network: not while holding the engine's lock.
             deliveries = [self.engine.deliver(e.action, e.attempts + 1) for e in entries]
             with self._lock:
@@ -291,6 +306,25 @@ class Runtime:
         engine.rejected.clear()  # kept in the store, not twice in memory
         if actions:
             self._wake.notify_all()
+
+    def _unexpired(self, entries: list[OutboxEntry], now: datetime) -> list[OutboxEntry]:
+        """The entries to deliver; those too old to be sent a first time become dead letters."""
+        if self.max_age is None:
+            return entries
+        oldest = now - self.max_age
+        fresh = []
+        for entry in entries:
+            # Never tried and never given up on: a dead letter queued again is sent, however old.
+            untried = entry.attempts == 0 and entry.last_error is None
+            if untried and entry.action.at < oldest:
+                reason = (
+                    f"expired: due at {entry.action.at.isoformat()}, more than "
+                    f"{format_duration(self.max_age)} before it could first be sent"
+                )
+                self.store.settle(entry.action.key, "dead", 0, now, reason)
+            else:
+                fresh.append(entry)
+        return fresh
 
     def _rebuild(self) -> None:
         engine = self.engine

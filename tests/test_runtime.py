@@ -177,3 +177,29 @@ def test_events_survive_a_restart_and_give_the_same_clocks(
     again = open_runtime(policy_file, database, clock, RecordingPlugin())
     assert again.engine.clocks("T-1", START + HOUR) == before
     assert before[0].elapsed == timedelta(minutes=20)
+
+
+def test_actions_too_old_to_send_become_dead_letters_that_can_still_be_sent(
+    policy_file: Path, tmp_path: Path
+) -> None:
+    """A backfill of last week's events breaches last week: nobody is told a week late, unless
+    an operator asks for it."""
+    clock, recorder = FakeClock(START + 7 * 24 * HOUR), RecordingPlugin()
+    runtime = open_runtime(policy_file, tmp_path / "s.db", clock, recorder)
+    runtime.ingest(Events().created("T-1", START), source="recorder")
+    runtime.ingest(Events().created("T-2", clock.now - 2 * HOUR), source="recorder")
+    runtime.advance()
+    delivered = runtime.deliver_due()
+    # T-2 breached an hour ago: still told. T-1's breach and escalation are a week old.
+    assert [(d.action.ticket, d.action.name) for d in delivered] == [("T-2", "tag")]
+    expired = runtime.dead_letters()
+    assert [(e.action.ticket, e.action.name) for e in expired] == [
+        ("T-1", "tag"),
+        ("T-1", "notify"),
+    ]
+    assert (expired[0].last_error or "").startswith("expired: due at 2026-03-02T10:00:00")
+    assert runtime.retry_dead() == 2
+    assert all(sent.ok for sent in runtime.deliver_due())
+    assert [(a.ticket, a.name) for a in recorder.executed] == [
+        ("T-2", "tag"), ("T-1", "tag"), ("T-1", "notify")
+    ]  # fmt: skip
