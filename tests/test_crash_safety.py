@@ -79,6 +79,8 @@ class ServiceProcess:
         self.command = [
             sys.executable, "-m", "slarules", "serve", str(policy_file),
             "--db", f"sqlite:///{database}", "--port", str(self.port), "--token", TOKEN,
+            # The stream is dated in the past: every action it causes must still go out.
+            "--max-age", "0s",
         ]  # fmt: skip
         self.environment = {
             **os.environ,
