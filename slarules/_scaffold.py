@@ -134,8 +134,7 @@ class ${cls}Adapter:
                 )
             ]
         except EventError as error:
-            field, reason = error.problems[0]
-            raise PayloadError(field, reason) from None
+            raise error.as_payload_error() from None
 
     def execute(self, action: Action, context: ActionContext) -> None:
         try:

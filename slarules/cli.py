@@ -528,9 +528,11 @@ def report(
     )
     built = build_report(engine.measure(at), options)
     if output_format == "table":
-        console = Console(file=open(output, "w", encoding="utf-8")) if output else _console()  # noqa: SIM115
-        for table in report_tables(built):
-            console.print(table)
+        with contextlib.ExitStack() as stack:
+            file = stack.enter_context(open(output, "w", encoding="utf-8")) if output else None
+            console = Console(file=file) if file else _console()
+            for table in report_tables(built):
+                console.print(table)
         return
     text = {
         "json": lambda: json.dumps(built.as_dict(), indent=2),

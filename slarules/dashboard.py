@@ -29,6 +29,7 @@ from slarules.metrics import (
     DEFAULT_SHORT_ABANDON,
     ContactFigures,
     TicketClocks,
+    compliance_of,
     contact_figures,
     summarize,
 )
@@ -167,14 +168,13 @@ def build_dashboard(
     day = to_local(now, timezone).date()
     today = _day_range(day, timezone)
     by_metric = summarize(chosen, by=("metric",), started=today)
-    overall = summarize(chosen, by=(), started=today)
     return Dashboard(
         now=now,
         timezone=timezone,
         day=day,
         filters=filters,
         choices=_choices(everything, filters),
-        compliance=overall[0].compliance if overall else None,
+        compliance=compliance_of(by_metric),
         compliance_by_metric=tuple(
             MetricCompliance(row.group["metric"], row.compliance, row.met, row.breached)
             for row in sorted(by_metric, key=lambda row: row.group["metric"])

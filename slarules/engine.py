@@ -386,7 +386,7 @@ class Engine:
     def _schedule_runs(self, until: int) -> list[tuple[int, ScheduleProgram]]:
         """The schedule runs after the engine's last instant (or its first event) up to
         ``until``, in time order."""
-        since = self._now if self._now is not None else self._first_event_at
+        since = self._schedules_since
         if since is None or not self._program.schedules:
             return []
         runs = []
@@ -397,6 +397,12 @@ class Engine:
                 when = next_run(schedule, when)
         runs.sort(key=lambda run: run[0])
         return runs
+
+    @property
+    def _schedules_since(self) -> int | None:
+        """Schedules run after the instant the engine last advanced to, or before its first
+        advance, after its first event."""
+        return self._now if self._now is not None else self._first_event_at
 
     def _measure_all(self, at: int) -> list[TicketClocks]:
         return [self._measure_one(ticket_id, at) for ticket_id in self._tickets]
@@ -450,7 +456,7 @@ class Engine:
                 wakeup = when
                 break
             heapq.heappop(timers)
-        since = self._now if self._now is not None else self._first_event_at
+        since = self._schedules_since
         if since is not None:
             runs = [next_run(schedule, since) for schedule in self._program.schedules]
             wakeup = min([*runs, *([] if wakeup is None else [wakeup])], default=None)

@@ -6,7 +6,7 @@ them all in one place and still tell them apart.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -86,6 +86,21 @@ class EventError(SlaRulesError, ValueError):
         subject = f"event `{event_id}`" if isinstance(event_id, str) and event_id else "event"
         details = "; ".join(f"`{field}`: {reason}" for field, reason in self.problems)
         super().__init__(f"{subject} rejected: {details}")
+
+    def as_payload_error(
+        self, locate: Callable[[str, str], tuple[str, str]] | None = None
+    ) -> PayloadError:
+        """The same problems as an adapter's :class:`PayloadError`: the event an adapter built
+        from a helpdesk's payload is invalid because the payload is. ``locate`` turns an event
+        field and its reason into where that value came from in the payload, and why."""
+        located = [
+            (field, reason) if locate is None else locate(field, reason)
+            for field, reason in self.problems
+        ]
+        (where, reason), *others = located
+        if others:
+            reason += "; also " + "; ".join(f"`{place}`: {why}" for place, why in others)
+        return PayloadError(where, reason)
 
 
 class PluginError(SlaRulesError):

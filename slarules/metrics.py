@@ -37,6 +37,7 @@ __all__ = [
     "SummaryRow",
     "TicketClocks",
     "breach_list",
+    "compliance_of",
     "contact_figures",
     "percentile",
     "period_label",
@@ -85,8 +86,7 @@ class SummaryRow:
     @property
     def compliance(self) -> float | None:
         """Percent of clocks within target among those decided: met / (met + breached)."""
-        decided = self.met + self.breached
-        return None if decided == 0 else 100.0 * self.met / decided
+        return _share(self.met, self.met + self.breached)
 
     def percentile(self, rank: float) -> timedelta | None:
         """The elapsed time below which ``rank`` percent of the ended clocks fall."""
@@ -230,6 +230,18 @@ def summarize(
     if "period" in by:
         ordered.sort(key=lambda row: row._earliest)
     return ordered
+
+
+def compliance_of(rows: Iterable[SummaryRow]) -> float | None:
+    """The compliance of several groups together (not the mean of theirs)."""
+    met = breached = 0
+    for row in rows:
+        met, breached = met + row.met, breached + row.breached
+    return _share(met, met + breached)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else 100.0 * part / whole
 
 
 def _count(row: SummaryRow, clock: Clock) -> None:

@@ -9,7 +9,7 @@ can be mailed or archived with no network and no script.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from slarules.metrics import (
     SummaryRow,
     TicketClocks,
     breach_list,
+    compliance_of,
     contact_figures,
     period_label,
     summarize,
@@ -66,9 +67,7 @@ class Report:
     @property
     def compliance(self) -> float | None:
         """Over every row: met / (met + breached), in percent."""
-        met = sum(row.met for row in self.rows)
-        decided = met + sum(row.breached for row in self.rows)
-        return None if decided == 0 else 100.0 * met / decided
+        return compliance_of(self.rows)
 
     def as_dict(self) -> dict[str, Any]:
         options = self.options
@@ -97,16 +96,12 @@ class Report:
 
 def build_report(tickets: Iterable[TicketClocks], options: ReportOptions) -> Report:
     measured = _started_in(tickets, options.started_from, options.started_to)
-    contacts = {
-        formula: contact_figures(
-            measured,
-            options.threshold,
-            metric=options.contact_metric,
-            formula=formula,
-            short_abandon=options.short_abandon,
-        )
-        for formula in SERVICE_LEVEL_FORMULAS
-    }
+    # The counts do not depend on the formula: count once, read them under each.
+    counted = contact_figures(
+        measured, options.threshold, metric=options.contact_metric,
+        short_abandon=options.short_abandon,
+    )  # fmt: skip
+    contacts = {formula: replace(counted, formula=formula) for formula in SERVICE_LEVEL_FORMULAS}
     return Report(
         options=options,
         rows=summarize(measured, options.by, period=options.period, timezone=options.timezone),

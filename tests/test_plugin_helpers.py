@@ -9,7 +9,7 @@ from typing import Self
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from slarules import ActionError, PluginError, load_settings, setting_name
+from slarules import ActionError, Event, EventError, PluginError, load_settings, setting_name
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -79,3 +79,13 @@ def test_retry_after_as_seconds_or_as_an_http_date() -> None:
     assert ActionError.for_status(429, "x", retry_after=date).retry_after is None
     assert ActionError.for_status(429, "x", retry_after="soon", now=NOW).retry_after is None
     assert ActionError.for_status(503, "x").retry_after is None
+
+
+def test_an_event_built_from_a_bad_payload_is_a_payload_error_saying_where() -> None:
+    with pytest.raises(EventError) as raised:
+        Event.parse({"id": "e1", "ticket": "", "type": "ticket.created", "at": "2026-03-02"})
+    plain = raised.value.as_payload_error()
+    assert plain.field == "ticket"
+    assert "; also `at`:" in plain.reason
+    located = raised.value.as_payload_error(lambda field, why: (f"/body/{field}", why))
+    assert (located.field, str(located).startswith("`/body/ticket`")) == ("/body/ticket", True)

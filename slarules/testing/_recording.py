@@ -14,7 +14,7 @@ from slarules._builtin import TICKET_ACTIONS
 from slarules.actions import Action
 from slarules.clocks import Clock
 from slarules.engine import Rejected
-from slarules.errors import ActionError, AuthenticationError, EventError, PayloadError
+from slarules.errors import ActionError, AuthenticationError, EventError
 from slarules.events import Event
 from slarules.hookspecs import hookimpl
 from slarules.specs import ActionContext, AdapterSpec, InboundRequest
@@ -78,9 +78,8 @@ class RecordingPlugin:
             try:
                 events.append(Event.parse(item))
             except EventError as error:
-                field_, reason = error.problems[0]
-                where = f"[{index}].{field_}" if isinstance(body, list) else field_
-                raise PayloadError(where, reason) from None
+                where = f"[{index}]." if isinstance(body, list) else ""
+                raise error.as_payload_error(lambda field, why: (where + field, why)) from None  # noqa: B023 (called at once)
         return events
 
     def execute(self, action: Action, context: ActionContext) -> None:

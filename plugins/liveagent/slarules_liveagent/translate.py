@@ -299,5 +299,4 @@ def _event(
     try:
         return Event.parse(payload)
     except EventError as error:
-        field, reason = error.problems[0]
-        raise PayloadError(field, reason) from None
+        raise error.as_payload_error() from None

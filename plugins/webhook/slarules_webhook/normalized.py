@@ -8,6 +8,7 @@ bad value is reported where the helpdesk put it, not where slarules would have.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, NoReturn
@@ -26,11 +27,8 @@ def build_event(payload: Mapping[str, Any], origins: Mapping[str, str]) -> Event
     try:
         return Event.parse(payload)
     except EventError as error:
-        located = [_located(field, reason, origins) for field, reason in error.problems]
-        (where, reason), *others = located
-        if others:
-            reason += "; also " + "; ".join(f"`{place}`: {why}" for place, why in others)
-        raise PayloadError(where, reason) from None
+        locate = functools.partial(_located, origins=origins)
+        raise error.as_payload_error(locate) from None
 
 
 def plain_events(document: Any) -> list[Event]:

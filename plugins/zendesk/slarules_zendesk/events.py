@@ -162,5 +162,4 @@ def build_event(
     try:
         return Event.parse(payload)
     except EventError as error:
-        field, reason = error.problems[0]
-        raise PayloadError(field, reason) from None
+        raise error.as_payload_error() from None
