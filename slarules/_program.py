@@ -173,6 +173,12 @@ class Program:
                     conditions.append(moment.condition)
         return all(condition.fields_only for condition in conditions)
 
+    @cached_property
+    def thresholds_read_fields(self) -> bool:
+        """Whether some elapsed-time threshold is a value read from the ticket (`elapsed >
+        custom.limit`), so that a change of fields can move the timers."""
+        return any(not t.constant for found in self.thresholds.values() for t in found)
+
     def reactions(self, signal: Signal) -> tuple[Reaction, ...]:
         found = self._reactions.get(signal)
         if found is None:

@@ -27,7 +27,7 @@ from slarules._program import (
 from slarules.actions import Action
 from slarules.calendar import Calendar
 from slarules.clocks import Cycle, latest_instant_after, percent
-from slarules.conditions import Evaluate, ReportQuery, TicketView
+from slarules.conditions import Evaluate, ReportQuery, Threshold, TicketView
 from slarules.durations import format_duration
 
 _CONTACT_CHANGES = {
@@ -197,6 +197,8 @@ class _Step:
         old_node, old_assignee = ticket.node, ticket.fields.get("assignee")
         if record.fields:
             merge_fields(ticket.fields, record.fields)
+            if self.program.thresholds_read_fields:
+                _forget_wakeups(ticket)
         signals: list[Signal] = []
         kind = record.type
         if kind == "ticket.created":
@@ -261,6 +263,7 @@ class _Step:
         if chosen is not ticket.policy:
             previous = ticket.policy
             ticket.policy = chosen
+            _forget_wakeups(ticket)  # other calendar, targets and warnings
             self.elapsed_cache.clear()
             self._targets = self._targeted = None
             self._note(
@@ -575,18 +578,28 @@ class _Step:
         repeats = self.ticket.repeats
         if repeats:
             candidates += (due for due, _, _ in repeats.values() if due is not None)
-        calendar = self.ticket.calendar()
         for cycle, target in self.targeted():
             if not cycle.running:
                 continue
-            elapsed = self.elapsed(cycle)
-            amounts = [a for a in self._amounts(cycle, target) if a >= elapsed]
-            if amounts:
-                instant = cycle.first_instant_over(calendar, min(amounts))
-                if instant is not None:
-                    candidates.append(instant)
+            wake = cycle.wake
+            if wake is None or wake <= self.at:
+                wake = cycle.wake = self._cycle_wakeup(cycle, target)
+            if wake != _NEVER:
+                candidates.append(wake)
         later = [c for c in candidates if c > self.at]
         return min(later, default=None)
+
+    def _cycle_wakeup(self, cycle: Cycle, target: int) -> int:
+        """The first instant at which the running cycle's elapsed time passes the next amount
+        that matters (or ``_NEVER``). It holds until the cycle pauses, resumes or stops, the
+        policy changes, or, for thresholds read from fields, the fields change: until then the
+        elapsed time grows towards that amount and no other."""
+        elapsed = self.elapsed(cycle)
+        amounts = [a for a in self._amounts(cycle, target) if a >= elapsed]
+        if not amounts:
+            return _NEVER
+        instant = cycle.first_instant_over(self.ticket.calendar(), min(amounts))
+        return _NEVER if instant is None else instant
 
     def _amounts(self, cycle: Cycle, target: int) -> Iterator[int]:
         """Elapsed times past which something about this clock changes."""
@@ -601,7 +614,7 @@ class _Step:
             value = threshold.value(self.view)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
-            yield from _elapsed_amounts(threshold.attribute, value, target)
+            yield from _elapsed_amounts(threshold, value, target)
 
     def _note(self, subject: str, change: str) -> None:
         if self.note is not None:
@@ -610,20 +623,40 @@ class _Step:
 
 _NODE_METRICS = frozenset({"node_response", "node_handling"})
 _SECOND = 1_000_000
+_NEVER = 1 << 63  # a cycle's wake-up when no amount is left ahead of it
 
 
-def _elapsed_amounts(attribute: str, value: float, target: int) -> Iterator[int]:
-    """Where ``elapsed`` crosses the threshold ``attribute <op> value``, for any operator: both
-    the last elapsed time before it and the first at it, so ``<``, ``<=``, ``>``, ``>=`` agree."""
-    if attribute == "elapsed":
-        exact = float(value)
-    elif attribute == "remaining":
-        exact = float(target - value)
+def _elapsed_amounts(threshold: Threshold, value: float, target: int) -> Iterator[int]:
+    """The elapsed times past which ``attribute <operator> value`` can change: one for an
+    ordering of whole microseconds (``elapsed > v`` turns true past ``v``, ``elapsed >= v`` past
+    ``v - 1``), both for ``==`` and ``!=``, and the neighbours of the crossing for percents,
+    which are fractions and may round either way."""
+    operator_ = threshold.operator
+    if threshold.attribute == "elapsed":
+        exact: float = value
+    elif threshold.attribute == "remaining":
+        exact = target - value  # remaining < v is elapsed > target - v
+        operator_ = _MIRRORED.get(operator_, operator_)
     else:  # percent
         exact = target * float(value) / 100
-    # Percents are floats: the neighbour on each side guards against rounding at the boundary.
+    if isinstance(exact, int) and threshold.attribute != "percent":
+        if operator_ in (">", "<="):
+            yield exact
+        elif operator_ in (">=", "<"):
+            yield exact - 1
+        else:
+            yield from (exact - 1, exact)
+        return
     floor = int(exact // 1)
     yield from (floor - 1, floor, floor + 1)
+
+
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _forget_wakeups(ticket: TicketState) -> None:
+    for cycle in ticket.latest.values():
+        cycle.wake = None
 
 
 def _subject(cycle: Cycle) -> str:

@@ -91,6 +91,7 @@ class Cycle:
         "resumed",
         "started",
         "stopped",
+        "wake",
         "warned",
     )
 
@@ -107,6 +108,10 @@ class Cycle:
         self.cancelled = False
         self.warned = 0.0  # the highest warning percent already given
         self.breach_noticed = False
+        # The engine's timer for this cycle (see ``_ticket``), or None to work it out again.
+        # It stays right while the cycle keeps running as it does, so pausing, resuming and
+        # stopping forget it.
+        self.wake: int | None = None
 
     @property
     def active(self) -> bool:
@@ -127,14 +132,17 @@ class Cycle:
             if at > self.resumed:
                 self.intervals += (self.resumed, at)
             self.resumed = None
+            self.wake = None
 
     def resume(self, at: int) -> None:
         if self.paused:
             self.resumed = at
+            self.wake = None
 
     def stop(self, at: int, cancelled: bool = False) -> None:
         self.stopped = at
         self.cancelled = cancelled
+        self.wake = None
 
     # -- measurements ------------------------------------------------------------------------
 

@@ -658,12 +658,16 @@ class Engine:
             heapq.heapify(self._timers)
 
     def _state_at(self, ticket_id: str, at: int) -> TicketState:
-        """The ticket's state at ``at``: the live one when nothing happens in between, else a
-        replay up to ``at`` (the live state is never moved by a query)."""
+        """The ticket's clocks and fields at ``at``: the live state when no step before ``at``
+        can move them, else a replay up to ``at`` (the live state is never moved by a query).
+        Timers cannot move clocks when clocks start, stop and pause on fields and events only:
+        they fire triggers and warnings then, which no clock reads."""
         ticket = self._ticket(ticket_id)
         state = ticket.state
         settled = state.last_step is not None and state.last_step <= at
-        if settled and (state.wakeup is None or state.wakeup > at):
+        if settled and (
+            state.wakeup is None or state.wakeup > at or self._program.settled_without_events
+        ):
             return state
         return replay(self._program, ticket_id, ticket.history, at, _discard)
 

@@ -199,3 +199,31 @@ def test_an_update_of_one_nested_field_keeps_the_others() -> None:
     [ticket] = engine.measure(start + 2 * HOUR)
     assert ticket.fields["custom"] is None
     assert ticket.clocks[0].policy == "Other"
+
+
+@pytest.mark.parametrize(
+    ("condition", "turns_true"),
+    [
+        ("resolution.elapsed > 1h", "10:00:00.000001"),
+        ("resolution.elapsed >= 1h", "10:00:00"),
+        ("1h < resolution.elapsed", "10:00:00.000001"),
+        ("1h <= resolution.elapsed", "10:00:00"),
+        ("resolution.remaining < 1h", "12:00:00.000001"),
+        ("resolution.remaining <= 1h", "12:00:00"),
+        ("not (resolution.remaining > 1h)", "12:00:00"),
+        ("not (resolution.remaining >= 1h)", "12:00:00.000001"),
+        ("resolution.elapsed == 30m", "09:30:00"),
+        ("resolution.percent >= 50%", "11:00:00"),
+        ("resolution.percent > 50%", "11:00:00.000001"),
+    ],
+)
+def test_a_threshold_fires_at_the_exact_microsecond_it_is_passed(
+    events: Events, condition: str, turns_true: str
+) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  resolution within 4h }\n'
+        f'trigger "t" when {condition} then notify\n'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    (action,) = engine.advance(utc("2026-03-02T14:00:00Z"))
+    assert action.at == utc(f"2026-03-02T{turns_true}Z")

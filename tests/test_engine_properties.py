@@ -5,6 +5,7 @@
 * No action key is returned twice, and every action of the sorted replay is returned by the
   out-of-order run too (late events can add actions, never lose them).
 * ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action.
+* Clocks measured ahead of the timers (no ``advance``) equal those measured after them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ trigger "urge" {
 trigger "soon" when resolution.remaining < 90m and not resolution.paused then notify
 trigger "half" when first_response.percent >= 50% then tag "half-used"
 trigger "escalate" when resolution.breached and priority == "urgent" then escalate "lead"
+trigger "long" when service.elapsed >= 3h then notify
+trigger "waiting" when 30m >= next_response.remaining then notify
+trigger "exactly" when first_response.elapsed == 20m or resolution.remaining <= 2h then notify
 """
 
 START = datetime(2026, 3, 27, 7, 0, tzinfo=UTC)  # the Friday before the clocks go forward
@@ -167,3 +171,18 @@ def test_next_wakeup_is_never_later_than_the_next_action(history: list[Any]) -> 
         for action in engine.advance(wakeup):
             assert action.at == wakeup
     raise AssertionError("more than 5000 wake-ups in six days")
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.integers(0, 6 * 24 * 60))
+def test_clocks_measured_ahead_of_the_timers_equal_those_after_them(
+    history: list[Any], minutes: int
+) -> None:
+    at = START + timedelta(minutes=minutes)
+    events = [e for e in sorted(_events(history), key=_time_order) if e["at"] <= at.isoformat()]
+    ahead, advanced = Engine.from_text(POLICIES), Engine.from_text(POLICIES)
+    ahead.ingest_many(events)
+    advanced.ingest_many(events)
+    advanced.advance(at)
+    for ticket in advanced.tickets():
+        assert ahead.clocks(ticket, at) == advanced.clocks(ticket, at)
