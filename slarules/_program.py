@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
 
@@ -147,7 +147,18 @@ class Program:
     # The elapsed-time thresholds of every condition, by metric, for the timers.
     thresholds: dict[str, tuple[Threshold, ...]]
     metric_names: frozenset[str]
+    # False for an engine that keeps clocks only (reports): no triggers, warnings or schedules.
+    acts: bool = True
     _reactions: dict[Signal, tuple[Reaction, ...]] = field(default_factory=dict)
+
+    def without_actions(self) -> Program:
+        return replace(self, triggers=(), schedules=(), acts=False, _reactions={})
+
+    @cached_property
+    def needs_timers(self) -> bool:
+        """Whether steps without events matter: for actions, or for clocks that move on
+        elapsed times (a stop on `first_response.breached`)."""
+        return self.acts or not self.settled_without_events
 
     @cached_property
     def timed_metrics(self) -> tuple[tuple[int, MetricProgram], ...]:

@@ -119,10 +119,11 @@ class TicketState:
         signals = step.apply_event() if record is not None else []
         step.select_policy()
         step.move_clocks(signals)
-        step.fire_triggers()
-        step.fire_warnings()
+        if program.acts:
+            step.fire_triggers()
+            step.fire_warnings()
         self.last_step = at
-        self.wakeup = step.next_wakeup()
+        self.wakeup = step.next_wakeup() if program.needs_timers else None
 
     def run_timers(self, program: Program, until: int, emit: Emit, note: Note | None) -> None:
         """Every step without an event up to ``until``, each at its exact instant."""

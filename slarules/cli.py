@@ -550,13 +550,15 @@ def _report_engine(
     policy: str, events: str | None, db: str | None
 ) -> tuple[Engine, datetime | None]:
     try:
-        engine = Engine.from_file(policy)
+        # A report reads clocks: an engine without actions replays them several times faster.
+        engine = Engine.from_file(policy, actions=False)
     except PolicyError as error:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
     if db is not None:
         store = _open_store(db)
-        return Engine.restore(engine.policies, store.load(), plugins=engine.plugins), None
+        state = store.load()
+        return Engine.restore(engine.policies, state, plugins=engine.plugins, actions=False), None
     assert events is not None
     _, latest = _replay_file(engine, Path(events), progress=True)
     return engine, latest

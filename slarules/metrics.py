@@ -18,6 +18,7 @@ Figures with nothing to count are ``None`` ("no data"), never a division by zero
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any, Literal, get_args
 
 from slarules._fields import read_path
 from slarules.clocks import Clock, ClockState
-from slarules.timezones import offset_at
+from slarules.timezones import offset_table
 
 __all__ = [
     "SERVICE_LEVEL_FORMULAS",
@@ -287,8 +288,31 @@ def period_label(instant: datetime, period: Period, timezone: str) -> str:
     """The period an instant falls in, in local time: ``2026-03-29T01:00+01:00`` (an hour, with
     its offset, so that the repeated hour of a DST change is two periods), ``2026-03-29``,
     ``2026-W13`` (ISO weeks, from Monday) or ``2026-03``."""
-    offset = offset_at(instant, timezone)
-    local = instant.astimezone(UTC).replace(tzinfo=None) + timedelta(seconds=offset)
+    return _labeller(period, timezone)(instant)
+
+
+@functools.cache
+def _labeller(period: Period, timezone: str) -> Callable[[datetime], str]:
+    """Labels of one period kind in one zone. A report labels every clock, and clocks crowd
+    into few periods: each period's label is written once."""
+    table = offset_table(timezone)
+    unit = 3600 if period == "hour" else 86400
+    labels: dict[tuple[int, int], str] = {}
+
+    def label(instant: datetime) -> str:
+        seconds = math.floor(instant.timestamp())
+        offset = table.offset_at(seconds)
+        key = ((seconds + offset) // unit, offset)
+        found = labels.get(key)
+        if found is None:
+            local = _EPOCH + timedelta(seconds=key[0] * unit)
+            found = labels[key] = _period_text(period, local, offset)
+        return found
+
+    return label
+
+
+def _period_text(period: Period, local: datetime, offset: int) -> str:
     if period == "hour":
         sign, minutes = ("+" if offset >= 0 else "-"), abs(offset) // 60
         return f"{local:%Y-%m-%dT%H}:00{sign}{minutes // 60:02d}:{minutes % 60:02d}"
@@ -298,6 +322,9 @@ def period_label(instant: datetime, period: Period, timezone: str) -> str:
         year, week, _ = local.isocalendar()
         return f"{year}-W{week:02d}"
     return f"{local.year}-{local.month:02d}"
+
+
+_EPOCH = datetime(1970, 1, 1)
 
 
 def _clocks(

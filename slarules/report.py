@@ -131,26 +131,50 @@ def _started_in(
 def _periods(tickets: Sequence[TicketClocks], options: ReportOptions) -> list[PeriodFigures]:
     """Per period, in time order: the compliance of every metric but the contacts' one, and
     the contacts' service level."""
+    contact = options.contact_metric
+    others, calls = _apart(tickets, contact)
+    compliance = {
+        row.group["period"]: row
+        for row in summarize(others, ("period",), period=options.period, timezone=options.timezone)
+    }
     buckets: dict[str, list[TicketClocks]] = {}
-    earliest: dict[str, datetime] = {}
-    for ticket in tickets:
+    earliest = {label: row._earliest for label, row in compliance.items()}
+    for ticket in calls:
         for clock in ticket.clocks:
             label = period_label(clock.started_at, options.period, options.timezone)
             buckets.setdefault(label, []).append(
                 TicketClocks(ticket.ticket, ticket.fields, (clock,))
             )
             earliest[label] = min(earliest.get(label, clock.started_at), clock.started_at)
-    figures = []
-    for label in sorted(buckets, key=earliest.__getitem__):
-        bucket = buckets[label]
-        others = [item for item in bucket if item.clocks[0].metric != options.contact_metric]
-        overall = summarize(others, by=())  # one row, or none without such clocks
-        contacts = contact_figures(
-            bucket, options.threshold, metric=options.contact_metric,
-            short_abandon=options.short_abandon,
-        )  # fmt: skip
-        figures.append(PeriodFigures(label, overall[0] if overall else SummaryRow({}), contacts))
-    return figures
+    return [
+        PeriodFigures(
+            label,
+            compliance.get(label) or SummaryRow({}),
+            contact_figures(
+                buckets.get(label, ()),
+                options.threshold,
+                metric=contact,
+                short_abandon=options.short_abandon,
+            ),
+        )
+        for label in sorted(earliest, key=earliest.__getitem__)
+    ]
+
+
+def _apart(
+    tickets: Sequence[TicketClocks], metric: str
+) -> tuple[list[TicketClocks], list[TicketClocks]]:
+    """The tickets with their clocks of other metrics, and with their ``metric`` clocks."""
+    others: list[TicketClocks] = []
+    chosen: list[TicketClocks] = []
+    for ticket in tickets:
+        for found, clocks in (
+            (others, tuple(clock for clock in ticket.clocks if clock.metric != metric)),
+            (chosen, tuple(clock for clock in ticket.clocks if clock.metric == metric)),
+        ):
+            if clocks:
+                found.append(TicketClocks(ticket.ticket, ticket.fields, clocks))
+    return others, chosen
 
 
 # -- HTML ----------------------------------------------------------------------------------------

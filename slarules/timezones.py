@@ -17,7 +17,7 @@ import pytz
 from slarules._suggest import did_you_mean
 from slarules.errors import CalendarError
 
-__all__ = ["OffsetTable", "get_zone", "local_to_utc", "offset_at", "offset_table", "to_local"]
+__all__ = ["OffsetTable", "get_zone", "local_to_utc", "offset_table", "to_local"]
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _SECOND = timedelta(seconds=1)
@@ -35,14 +35,6 @@ def get_zone(name: str) -> tzinfo:
 def to_local(instant: datetime, zone_name: str) -> datetime:
     """Express an aware instant in the named zone (for display)."""
     return instant.astimezone(get_zone(zone_name))
-
-
-def offset_at(instant: datetime, zone_name: str) -> int:
-    """The zone's UTC offset at an aware instant, in seconds: a bisect in the zone's table, for
-    code that converts many instants (reports) where ``astimezone`` would dominate."""
-    table = offset_table(zone_name)
-    seconds = int(instant.timestamp())
-    return table.offsets[max(bisect.bisect_right(table.starts, seconds) - 1, 0)]
 
 
 def local_to_utc(wall: datetime, zone_name: str) -> datetime:
@@ -75,6 +67,10 @@ class OffsetTable:
 
     starts: tuple[int, ...]
     offsets: tuple[int, ...]
+
+    def offset_at(self, seconds: int) -> int:
+        """The offset at ``seconds`` since the Unix epoch."""
+        return self.offsets[max(bisect.bisect_right(self.starts, seconds) - 1, 0)]
 
     def pieces(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """The ``(start, end, offset)`` steps that overlap the UTC range ``[lo, hi)``."""

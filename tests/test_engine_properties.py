@@ -6,6 +6,8 @@
   out-of-order run too (late events can add actions, never lose them).
 * ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action.
 * Clocks measured ahead of the timers (no ``advance``) equal those measured after them.
+* An engine without actions (for reports) has the same clocks as one with them, also where a
+  clock stops on another clock's elapsed time.
 """
 
 from __future__ import annotations
@@ -186,3 +188,26 @@ def test_clocks_measured_ahead_of_the_timers_equal_those_after_them(
     advanced.advance(at)
     for ticket in advanced.tickets():
         assert ahead.clocks(ticket, at) == advanced.clocks(ticket, at)
+
+
+# A clock that stops on another's breach moves with no event: timers are kept for it.
+TIMED_STOP = """
+metric triage { start on created  stop when first_response.breached or status == "solved" }
+policy "Urgent triage" {
+    applies when priority == "urgent"
+    first_response within 2h
+    triage within 1d
+}
+"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.sampled_from([POLICIES, TIMED_STOP + POLICIES]))
+def test_an_engine_without_actions_has_the_same_clocks(history: list[Any], policies: str) -> None:
+    events = sorted(_events(history), key=_time_order)
+    full, clocks_only = Engine.from_text(policies), Engine.from_text(policies, actions=False)
+    full.ingest_many(events)
+    assert clocks_only.ingest_many(events) == []
+    assert clocks_only.advance(END) == []
+    for ticket in full.tickets():
+        assert clocks_only.clocks(ticket, END) == full.clocks(ticket, END)
