@@ -183,6 +183,7 @@ class _Step:
         self.fields_changed = record is not None and (
             record.fields is not None or ticket.last_step is None
         )
+        self.started_any = False  # whether a cycle started in this step
         self.elapsed_cache: dict[int, int] = {}
         self._targets: dict[str, tuple[Cycle, int | None]] | None = None
         self._targeted: list[tuple[Cycle, int]] | None = None
@@ -280,9 +281,21 @@ class _Step:
             self._drain(signals)
         if self.quiet:
             return
+        # Conditions on fields alone cannot change while the fields stay as they were: they are
+        # asked again only about a cycle that started since they were last asked.
+        unchanged = self.program.settled_without_events and not self.fields_changed
         for index, metric in self.program.timed_metrics:
-            self._drain(self._on_conditions(index, metric))
-        self._settle_pauses()
+            if not unchanged or self._started_lately(metric):
+                self._drain(self._on_conditions(index, metric))
+        if not unchanged or self.started_any:
+            self._settle_pauses()
+
+    def _started_lately(self, metric: MetricProgram) -> bool:
+        """Whether the metric's cycle is active and started at or after the previous step:
+        its stop and cancel conditions may not have been asked about it yet."""
+        cycle = self.ticket.current(metric.name)
+        last = self.ticket.last_step
+        return cycle is not None and cycle.active and (last is None or cycle.started >= last)
 
     def _drain(self, signals: list[Signal]) -> None:
         """Apply signals in order, and the starts and stops they cause (``start of X``)."""
@@ -340,6 +353,7 @@ class _Step:
         number = 1 if previous is None else previous.number + 1
         cycle = ticket.latest[metric.name] = Cycle(metric.name, number, self.at, node)
         ticket.cycles.append(cycle)
+        self.started_any = True
         self._targets = self._targeted = None
         self._note(_subject(cycle), "started")
         return [("metric", "start", metric.name)]

@@ -311,3 +311,42 @@ def test_a_ticket_solved_inside_a_node_ends_the_node_clocks(events: Events) -> N
     )
     assert clocks["node_response"].state is ClockState.CANCELLED
     assert engine.next_wakeup() is None
+
+
+def test_a_clock_started_while_its_stop_condition_holds_stops_at_once(events: Events) -> None:
+    # The status does not change at the reply, yet the new cycle must meet `stop when`; the same
+    # for a clock started by another one's start (`start of`), later in the same step.
+    engine = Engine.from_text(
+        """
+        metric chase { start on reply by requester  stop when status == "solved"  repeat }
+        metric echo { start on start of chase  stop when status == "solved"  repeat }
+        policy "P" { applies when true  chase within 1h  echo within 1h }
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", status="open"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T09:10:00Z"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:20:00Z", status="solved"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T09:30:00Z"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T09:40:00Z"))
+    clocks = engine.clocks("T-1", utc("2026-03-02T12:00:00Z"))
+    assert [(c.metric, c.cycle, c.elapsed, c.state.value) for c in clocks] == [
+        ("chase", 1, 10 * MINUTE, "met"),
+        ("echo", 1, 10 * MINUTE, "met"),
+        ("chase", 2, timedelta(0), "met"),
+        ("echo", 2, timedelta(0), "met"),
+        ("chase", 3, timedelta(0), "met"),
+        ("echo", 3, timedelta(0), "met"),
+    ]
+
+
+def test_a_clock_started_on_an_event_without_fields_pauses_if_the_status_says_so(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  next_response within 1h  pause while status == "hold" }'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", status="hold"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T09:10:00Z"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:10:00Z", status="open"))
+    (next_response,) = engine.clocks("T-1", utc("2026-03-02T10:40:00Z"))
+    assert next_response.elapsed == 30 * MINUTE
