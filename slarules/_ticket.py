@@ -646,27 +646,22 @@ def _elapsed_amounts(threshold: Threshold, value: float, target: int) -> Iterato
     ordering of whole microseconds (``elapsed > v`` turns true past ``v``, ``elapsed >= v`` past
     ``v - 1``), both for ``==`` and ``!=``, and the neighbours of the crossing for percents,
     which are fractions and may round either way."""
-    operator_ = threshold.operator
     if threshold.attribute == "elapsed":
         exact: float = value
     elif threshold.attribute == "remaining":
-        exact = target - value  # remaining < v is elapsed > target - v
-        operator_ = _MIRRORED.get(operator_, operator_)
+        exact = target - value
     else:  # percent
         exact = target * float(value) / 100
     if isinstance(exact, int) and threshold.attribute != "percent":
-        if operator_ in (">", "<="):
+        if threshold.operator in (">", "<="):
             yield exact
-        elif operator_ in (">=", "<"):
+        elif threshold.operator in (">=", "<"):
             yield exact - 1
         else:
             yield from (exact - 1, exact)
         return
     floor = int(exact // 1)
     yield from (floor - 1, floor, floor + 1)
-
-
-_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _forget_wakeups(ticket: TicketState) -> None:

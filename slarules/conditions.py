@@ -80,7 +80,9 @@ class Threshold:
 
     metric: str
     attribute: str  # elapsed | remaining | percent
-    operator: str  # as in `attribute <operator> value`, whichever side the clock was written on
+    # How the elapsed time compares with the crossing, whichever side the clock was written on:
+    # `15m > first_response.remaining` is `elapsed > target - 15m`, so its operator is `>`.
+    operator: str
     value: Evaluate
     constant: bool  # a literal, rather than a value read from the ticket
 
@@ -267,6 +269,8 @@ class _Compiler:
         # Validation (SLA308) guarantees that the other side does not run with time.
         assert isinstance(varying, ast.Reference)
         metric, attribute = varying.path
+        if attribute == "remaining":  # it falls as the elapsed time grows
+            operator_ = _MIRRORED.get(operator_, operator_)
         constant = isinstance(fixed, _LITERALS)
         self.thresholds.append(
             Threshold(metric, attribute, operator_, self.compile(fixed), constant)
