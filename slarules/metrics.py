@@ -11,6 +11,10 @@ clock or a store.
 * :func:`contact_figures` gives the service level (one of :data:`SERVICE_LEVEL_FORMULAS`), the
   average speed of answer and the abandonment rate of contacts (the ``answer`` metric).
 
+Each has an accumulator that takes one clock at a time (:class:`Summary`, :class:`Breaches`,
+:class:`ContactCount`), for clocks streamed from an engine rather than held: a report over a
+million tickets then holds its figures, not their clocks.
+
 A clock belongs to the period (or window) in which it *started*: a ticket to the day it was
 opened, a call to the interval it was offered in, as contact-center interval reports count.
 Figures with nothing to count are ``None`` ("no data"), never a division by zero.
@@ -32,9 +36,12 @@ from slarules.timezones import offset_table
 __all__ = [
     "SERVICE_LEVEL_FORMULAS",
     "BreachRow",
+    "Breaches",
+    "ContactCount",
     "ContactFigures",
     "Period",
     "ServiceLevelFormula",
+    "Summary",
     "SummaryRow",
     "TicketClocks",
     "breach_list",
@@ -219,18 +226,34 @@ def summarize(
     ``period`` and ``timezone`` say what the ``period`` key means; ``started`` keeps the clocks
     that started in ``[from, to)``.
     """
-    keyer = _grouping(by, period, timezone)
-    rows: dict[tuple[str, ...], SummaryRow] = {}
+    summary = Summary(by, period=period, timezone=timezone)
     for ticket, clock in _clocks(tickets, started):
-        key = keyer(ticket, clock)
-        row = rows.get(key)
+        summary.add(ticket, clock)
+    return summary.rows()
+
+
+class Summary:
+    """:func:`summarize`, one clock at a time."""
+
+    def __init__(
+        self, by: Sequence[str] = ("metric",), *, period: Period = "day", timezone: str = "UTC"
+    ) -> None:
+        self.by = tuple(by)
+        self._key = _grouping(self.by, period, timezone)
+        self._rows: dict[tuple[str, ...], SummaryRow] = {}
+
+    def add(self, ticket: TicketClocks, clock: Clock) -> None:
+        key = self._key(ticket, clock)
+        row = self._rows.get(key)
         if row is None:
-            row = rows[key] = SummaryRow(dict(zip(by, key, strict=True)))
+            row = self._rows[key] = SummaryRow(dict(zip(self.by, key, strict=True)))
         _count(row, clock)
-    ordered = list(rows.values())
-    if "period" in by:
-        ordered.sort(key=lambda row: row._earliest)
-    return ordered
+
+    def rows(self) -> list[SummaryRow]:
+        ordered = list(self._rows.values())
+        if "period" in self.by:
+            ordered.sort(key=lambda row: row._earliest)
+        return ordered
 
 
 def compliance_of(rows: Iterable[SummaryRow]) -> float | None:
@@ -349,22 +372,36 @@ def breach_list(
     started: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[BreachRow]:
     """Every breached clock, the latest first by how late it is."""
-    rows = [
-        BreachRow(
-            ticket=ticket.ticket,
-            metric=clock.metric,
-            policy=clock.policy,
-            node=clock.node,
-            state=clock.state,
-            target=clock.target,
-            elapsed=clock.elapsed,
-            breached_at=clock.breached_at,
+    breaches = Breaches()
+    for ticket, clock in _clocks(tickets, started):
+        breaches.add(ticket, clock)
+    return breaches.rows()
+
+
+class Breaches:
+    """:func:`breach_list`, one clock at a time."""
+
+    def __init__(self) -> None:
+        self._rows: list[BreachRow] = []
+
+    def add(self, ticket: TicketClocks, clock: Clock) -> None:
+        if clock.breached_at is None or clock.state not in _BREACHED:
+            return
+        self._rows.append(
+            BreachRow(
+                ticket=ticket.ticket,
+                metric=clock.metric,
+                policy=clock.policy,
+                node=clock.node,
+                state=clock.state,
+                target=clock.target,
+                elapsed=clock.elapsed,
+                breached_at=clock.breached_at,
+            )
         )
-        for ticket, clock in _clocks(tickets, started)
-        if clock.breached_at is not None and clock.state in _BREACHED
-    ]
-    rows.sort(key=lambda row: (-row.late_by, row.ticket, row.metric))
-    return rows
+
+    def rows(self) -> list[BreachRow]:
+        return sorted(self._rows, key=lambda row: (-row.late_by, row.ticket, row.metric))
 
 
 # -- contacts ------------------------------------------------------------------------------------
@@ -387,41 +424,68 @@ def contact_figures(
     count nothing for a call made while it is closed). With ``short_abandon`` set, contacts
     abandoned in less than that are left out altogether.
     """
+    _check_formula(formula)
+    count = ContactCount(threshold, metric=metric, short_abandon=short_abandon)
+    for _, clock in _clocks(tickets, started):
+        count.add(clock)
+    return count.figures(formula)
+
+
+class ContactCount:
+    """:func:`contact_figures`, one clock at a time; the counts read under any formula."""
+
+    def __init__(
+        self,
+        threshold: timedelta,
+        *,
+        metric: str = "answer",
+        short_abandon: timedelta | None = None,
+    ) -> None:
+        self.threshold, self.metric, self.short_abandon = threshold, metric, short_abandon
+        self.answered = self.answered_within = self.abandoned = self.abandoned_within = 0
+        self.short_abandoned = self.waiting = 0
+        self.total_wait = timedelta()
+
+    def add(self, clock: Clock) -> None:
+        """Count a clock of the contacts' metric (others are left alone)."""
+        if clock.metric != self.metric:
+            return
+        wait = (clock.stopped_at or clock.started_at) - clock.started_at
+        if clock.state in _ENDED:
+            self.answered += 1
+            self.answered_within += wait <= self.threshold
+            self.total_wait += wait
+        elif clock.state == ClockState.CANCELLED:
+            if self.short_abandon is not None and wait < self.short_abandon:
+                self.short_abandoned += 1
+                return
+            self.abandoned += 1
+            self.abandoned_within += wait <= self.threshold
+        else:
+            self.waiting += 1
+
+    def figures(self, formula: ServiceLevelFormula = "abandoned_missed") -> ContactFigures:
+        _check_formula(formula)
+        return ContactFigures(
+            threshold=self.threshold,
+            formula=formula,
+            short_abandon=self.short_abandon,
+            answered=self.answered,
+            answered_within=self.answered_within,
+            abandoned=self.abandoned,
+            abandoned_within=self.abandoned_within,
+            short_abandoned=self.short_abandoned,
+            waiting=self.waiting,
+            total_answer_wait=self.total_wait,
+        )
+
+
+def _check_formula(formula: str) -> None:
     if formula not in SERVICE_LEVEL_FORMULAS:
         raise ValueError(
             f"unknown service level formula `{formula}`; use one of "
             + ", ".join(f"`{name}`" for name in SERVICE_LEVEL_FORMULAS)
         )
-    answered = answered_within = abandoned = abandoned_within = short = waiting = 0
-    total_wait = timedelta()
-    for _, clock in _clocks(tickets, started):
-        if clock.metric != metric:
-            continue
-        wait = (clock.stopped_at or clock.started_at) - clock.started_at
-        if clock.state in _ENDED:
-            answered += 1
-            answered_within += wait <= threshold
-            total_wait += wait
-        elif clock.state == ClockState.CANCELLED:
-            if short_abandon is not None and wait < short_abandon:
-                short += 1
-                continue
-            abandoned += 1
-            abandoned_within += wait <= threshold
-        else:
-            waiting += 1
-    return ContactFigures(
-        threshold=threshold,
-        formula=formula,
-        short_abandon=short_abandon,
-        answered=answered,
-        answered_within=answered_within,
-        abandoned=abandoned,
-        abandoned_within=abandoned_within,
-        short_abandoned=short,
-        waiting=waiting,
-        total_answer_wait=total_wait,
-    )
 
 
 # -- percentiles ---------------------------------------------------------------------------------

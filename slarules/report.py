@@ -8,26 +8,27 @@ can be mailed or archived with no network and no script.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from slarules._html import render
+from slarules.clocks import Clock
 from slarules.metrics import (
     DEFAULT_SHORT_ABANDON,
     SERVICE_LEVEL_FORMULAS,
+    Breaches,
     BreachRow,
+    ContactCount,
     ContactFigures,
     Period,
     ServiceLevelFormula,
+    Summary,
     SummaryRow,
     TicketClocks,
-    breach_list,
     compliance_of,
-    contact_figures,
     period_label,
-    summarize,
 )
 
 __all__ = ["Report", "ReportOptions", "build_report", "report_html"]
@@ -95,86 +96,66 @@ class Report:
 
 
 def build_report(tickets: Iterable[TicketClocks], options: ReportOptions) -> Report:
-    measured = _started_in(tickets, options.started_from, options.started_to)
-    # The counts do not depend on the formula: count once, read them under each.
-    counted = contact_figures(
-        measured, options.threshold, metric=options.contact_metric,
-        short_abandon=options.short_abandon,
-    )  # fmt: skip
-    contacts = {formula: replace(counted, formula=formula) for formula in SERVICE_LEVEL_FORMULAS}
+    """The report in one pass over the clocks, each counted and let go: fed by a generator
+    (:meth:`slarules.Engine.measure`), a report over a million tickets holds its figures, not
+    a million tickets' clocks."""
+    period, timezone = options.period, options.timezone
+    rows = Summary(options.by, period=period, timezone=timezone)
+    breaches = Breaches()
+    contacts = _contact_count(options)
+    # Per period: the compliance of every metric but the contacts' one, and the contacts.
+    compliance = Summary(("period",), period=period, timezone=timezone)
+    calls: dict[str, ContactCount] = {}
+    first_call: dict[str, datetime] = {}
+    for ticket, clock in _started_in(tickets, options.started_from, options.started_to):
+        rows.add(ticket, clock)
+        breaches.add(ticket, clock)
+        if clock.metric != options.contact_metric:
+            compliance.add(ticket, clock)
+            continue
+        contacts.add(clock)
+        label = period_label(clock.started_at, period, timezone)
+        if label not in calls:
+            calls[label], first_call[label] = _contact_count(options), clock.started_at
+        calls[label].add(clock)
+        first_call[label] = min(first_call[label], clock.started_at)
+    by_label = {row.group["period"]: row for row in compliance.rows()}
+    # Periods are disjoint, so their first clocks put them in time order.
+    earliest = {label: row._earliest for label, row in by_label.items()}
+    for label, started in first_call.items():
+        earliest[label] = min(earliest.get(label, started), started)
+    periods = [
+        PeriodFigures(
+            label,
+            by_label.get(label) or SummaryRow({}),
+            calls.get(label, _contact_count(options)).figures(),
+        )
+        for label in sorted(earliest, key=earliest.__getitem__)
+    ]
     return Report(
         options=options,
-        rows=summarize(measured, options.by, period=options.period, timezone=options.timezone),
-        breaches=breach_list(measured),
-        contacts=contacts,
-        periods=_periods(measured, options),
+        rows=rows.rows(),
+        breaches=breaches.rows(),
+        contacts={formula: contacts.figures(formula) for formula in SERVICE_LEVEL_FORMULAS},
+        periods=periods,
+    )
+
+
+def _contact_count(options: ReportOptions) -> ContactCount:
+    return ContactCount(
+        options.threshold, metric=options.contact_metric, short_abandon=options.short_abandon
     )
 
 
 def _started_in(
     tickets: Iterable[TicketClocks], first: datetime | None, last: datetime | None
-) -> list[TicketClocks]:
-    return [
-        TicketClocks(ticket.ticket, ticket.fields, kept)
-        for ticket in tickets
-        if (
-            kept := tuple(
-                clock
-                for clock in ticket.clocks
-                if (first is None or clock.started_at >= first)
-                and (last is None or clock.started_at < last)
-            )
-        )
-    ]
-
-
-def _periods(tickets: Sequence[TicketClocks], options: ReportOptions) -> list[PeriodFigures]:
-    """Per period, in time order: the compliance of every metric but the contacts' one, and
-    the contacts' service level."""
-    contact = options.contact_metric
-    others, calls = _apart(tickets, contact)
-    compliance = {
-        row.group["period"]: row
-        for row in summarize(others, ("period",), period=options.period, timezone=options.timezone)
-    }
-    buckets: dict[str, list[TicketClocks]] = {}
-    earliest = {label: row._earliest for label, row in compliance.items()}
-    for ticket in calls:
-        for clock in ticket.clocks:
-            label = period_label(clock.started_at, options.period, options.timezone)
-            buckets.setdefault(label, []).append(
-                TicketClocks(ticket.ticket, ticket.fields, (clock,))
-            )
-            earliest[label] = min(earliest.get(label, clock.started_at), clock.started_at)
-    return [
-        PeriodFigures(
-            label,
-            compliance.get(label) or SummaryRow({}),
-            contact_figures(
-                buckets.get(label, ()),
-                options.threshold,
-                metric=contact,
-                short_abandon=options.short_abandon,
-            ),
-        )
-        for label in sorted(earliest, key=earliest.__getitem__)
-    ]
-
-
-def _apart(
-    tickets: Sequence[TicketClocks], metric: str
-) -> tuple[list[TicketClocks], list[TicketClocks]]:
-    """The tickets with their clocks of other metrics, and with their ``metric`` clocks."""
-    others: list[TicketClocks] = []
-    chosen: list[TicketClocks] = []
+) -> Iterator[tuple[TicketClocks, Clock]]:
     for ticket in tickets:
-        for found, clocks in (
-            (others, tuple(clock for clock in ticket.clocks if clock.metric != metric)),
-            (chosen, tuple(clock for clock in ticket.clocks if clock.metric == metric)),
-        ):
-            if clocks:
-                found.append(TicketClocks(ticket.ticket, ticket.fields, clocks))
-    return others, chosen
+        for clock in ticket.clocks:
+            if (first is None or clock.started_at >= first) and (
+                last is None or clock.started_at < last
+            ):
+                yield ticket, clock
 
 
 # -- HTML ----------------------------------------------------------------------------------------

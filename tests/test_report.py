@@ -15,7 +15,9 @@ import pytest
 from chromium import dump_dom, screenshot
 from click.testing import CliRunner
 
+from slarules import Engine
 from slarules.cli import main
+from slarules.report import ReportOptions, build_report
 from slarules.runtime import Runtime
 from slarules.store import open_store
 
@@ -203,3 +205,19 @@ def test_the_documentation_picture_of_the_html_report(tmp_path: Path) -> None:
     target = ROOT / "docs" / "images" / "report.png" if update else tmp_path / "report.png"
     target.parent.mkdir(exist_ok=True)
     screenshot(page.as_uri(), target, size=(1280, 1500))
+
+
+def test_a_report_goes_over_the_clocks_once(files: tuple[Path, Path]) -> None:
+    # `slarules report` feeds the report from engine.measure, a generator: read once, never
+    # held whole. The same report as from a list.
+    policy, _ = files
+    engine = Engine.from_file(policy, actions=False)
+    engine.ingest_many(history())
+    measured_at = MONDAY + timedelta(days=1, hours=2)
+    options = ReportOptions(at=measured_at, by=("policy", "metric"), period="hour",
+                            timezone="Europe/Berlin")  # fmt: skip
+    streamed = build_report(engine.measure(measured_at), options)
+    held = build_report(list(engine.measure(measured_at)), options)
+    assert streamed.as_dict() == held.as_dict()
+    periods = [(p["period"], p["met"], p["offered"]) for p in streamed.as_dict()["periods"]]
+    assert periods == [("2026-03-02T09:00+01:00", 2, 4), ("2026-03-03T09:00+01:00", 0, 0)]
