@@ -1,10 +1,12 @@
-"""A ticket's events, packed one ``bytes`` each, in time order.
+"""A ticket's events, packed, in time order, in one buffer per ticket.
 
 The engine keeps every event of every open ticket so that a late event can replay the ticket.
 Kept as objects (a tuple, an id string, an integer, a dict of fields) an event costs a few
-hundred bytes; packed it costs its content plus one object header. Packed events also sort by
-``(at, rank, id)`` as plain bytes: the instant comes first, big-endian and offset to be unsigned,
-then the rank of the event type, then the id up to a NUL byte (ids cannot contain NUL).
+hundred bytes; packed it costs its content, and a ticket's events share one ``bytearray`` (one
+object, not one per event), each followed by its length so that the last is found from the end.
+Packed events also sort by ``(at, rank, id)`` as plain bytes: the instant comes first, big-endian
+and offset to be unsigned, then the rank of the event type, then the id up to a NUL byte (ids
+cannot contain NUL).
 
 Layout: ``at`` (8 bytes) ``rank`` (1) ``id`` NUL ``who`` (1: role, public, has actor)
 ``actor id`` NUL ``fields`` (empty when there are none). Fields are JSON values, which
@@ -21,7 +23,7 @@ from typing import Any, NamedTuple
 from slarules._instants import MICROSECOND, from_micros
 from slarules.events import Event
 
-__all__ = ["Record", "pack", "packed_id", "unpack"]
+__all__ = ["Record", "add", "has_id", "last", "pack", "packed_id", "records", "unpack"]
 
 # Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
 TYPES = (
@@ -36,6 +38,7 @@ _RANK = {kind: rank for rank, kind in enumerate(TYPES)}
 _ROLES = ("agent", "requester", "system")
 _ROLE_CODES = {role: code for code, role in enumerate(_ROLES)}
 _HEAD = struct.Struct(">QB")
+_LENGTH = struct.Struct(">I")
 _OFFSET = 1 << 63
 _EPOCH = from_micros(0)
 
@@ -114,6 +117,51 @@ def unpack(packed: bytes) -> Record:
     )
 
 
-def packed_id(packed: bytes) -> bytes:
+def packed_id(packed: bytes | bytearray) -> bytes:
     """The event id, still encoded: enough to spot a duplicate without unpacking."""
-    return packed[_HEAD.size : packed.index(0, _HEAD.size)]
+    return bytes(packed[_HEAD.size : packed.index(0, _HEAD.size)])
+
+
+# -- a ticket's history: packed events, each followed by its length ------------------------------
+
+
+def records(history: bytearray) -> list[bytes]:
+    """The packed events, in time order."""
+    return [bytes(history[start:end]) for start, end in _bounds(history)]
+
+
+def last(history: bytearray) -> bytes:
+    (length,) = _LENGTH.unpack_from(history, len(history) - _LENGTH.size)
+    end = len(history) - _LENGTH.size
+    return bytes(history[end - length : end])
+
+
+def add(history: bytearray, packed: bytes) -> None:
+    """Put a packed event in its place: at the end, unless it sorts before events already
+    there (a late event)."""
+    entry = packed + _LENGTH.pack(len(packed))
+    if not history or packed > last(history):
+        history += entry
+        return
+    for start, end in _bounds(history):
+        if history[start:end] > packed:
+            history[start:start] = entry
+            return
+    raise AssertionError("an event sorts before the last one but after all")  # pragma: no cover
+
+
+def has_id(history: bytearray, event_id: bytes) -> bool:
+    return any(packed_id(history[start:end]) == event_id for start, end in _bounds(history))
+
+
+def _bounds(history: bytearray) -> list[tuple[int, int]]:
+    """Where each packed event starts and ends, in time order."""
+    bounds = []
+    end = len(history)
+    while end:
+        end -= _LENGTH.size
+        (length,) = _LENGTH.unpack_from(history, end)
+        bounds.append((end - length, end))
+        end -= length
+    bounds.reverse()
+    return bounds

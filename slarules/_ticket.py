@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from slarules._fields import merge_fields
-from slarules._history import Record, unpack
+from slarules._history import Record, records, unpack
 from slarules._instants import MICROSECOND, from_micros
 from slarules._program import (
     MetricProgram,
@@ -810,14 +810,14 @@ def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: s
 def replay(
     program: Program,
     ticket: str,
-    history: list[bytes],
+    history: bytearray,
     until: int,
     emit: Emit,
     note: Note | None = None,
 ) -> TicketState:
     """The state of a ticket from scratch: every event and timer up to ``until``, in order."""
     state = TicketState(ticket)
-    for packed in history:
+    for packed in records(history):
         record = unpack(packed)
         if record.at > until:
             break

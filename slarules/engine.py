@@ -12,7 +12,6 @@ import functools
 import hashlib
 import heapq
 from array import array
-from bisect import insort
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
-from slarules._history import Record, pack, packed_id, unpack
+from slarules._history import Record, add, has_id, last, pack, records, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, ScheduleProgram, compile_program
 from slarules._ticket import Breach, Emit, TicketState, Transition, replay
@@ -176,7 +175,7 @@ class _Ticket:
     __slots__ = ("fired", "history", "state")
 
     def __init__(self, ticket: str) -> None:
-        self.history: list[bytes] = []  # packed events, in time order (see _history)
+        self.history = bytearray()  # packed events, in time order (see _history)
         self.fired: array[int] | None = None  # unboxed: 8 bytes an action
         self.state = TicketState(ticket)
 
@@ -364,7 +363,7 @@ class Engine:
         ticket = self._ticket(ticket_id)
         return TicketHistory(
             ticket=ticket_id,
-            events=[unpack(packed).to_event(ticket_id) for packed in ticket.history],
+            events=[unpack(packed).to_event(ticket_id) for packed in records(ticket.history)],
             fired=self.fired_of(ticket_id),
             source=self._sources.get(ticket_id),
         )
@@ -495,14 +494,17 @@ class Engine:
         engine._now = None if state.now is None else to_micros(state.now)
         for saved in state.tickets:
             ticket = engine._tickets[saved.ticket] = _Ticket(saved.ticket)
-            records = sorted(Record.of(Event.parse(event)) for event in saved.events)
+            saved_records = sorted(Record.of(Event.parse(event)) for event in saved.events)
             first = engine._first_event_at
-            engine._first_event_at = records[0].at if first is None else min(first, records[0].at)
-            ticket.history = [pack(record) for record in records]
+            earliest = saved_records[0].at
+            engine._first_event_at = earliest if first is None else min(first, earliest)
+            for record in saved_records:
+                add(ticket.history, pack(record))
             ticket.fired = array("Q", saved.fired) if saved.fired else None
             if saved.source is not None:
                 engine._sources[saved.ticket] = saved.source
-            until = max(records[-1].at, engine._now or records[-1].at)
+            latest = saved_records[-1].at
+            until = max(latest, engine._now or latest)
             emit = engine._collector(ticket, [])
             ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
             engine._schedule(ticket)
@@ -522,7 +524,7 @@ class Engine:
             ticket = self._tickets[event.ticket] = _Ticket(event.ticket)
         else:
             event_id = event.id.encode()
-            if any(packed_id(packed) == event_id for packed in ticket.history):
+            if has_id(ticket.history, event_id):
                 self.stats.duplicates += 1
                 return []
         self.stats.events += 1
@@ -538,16 +540,15 @@ class Engine:
         state, history = ticket.state, ticket.history
         before = state.wakeup
         in_order = not history or (
-            packed > history[-1] and (state.last_step is None or record.at >= state.last_step)
+            packed > last(history) and (state.last_step is None or record.at >= state.last_step)
         )
+        add(history, packed)
         if in_order:
-            history.append(packed)
             state.run_timers(self._program, record.at, emit, None)
             state.step(self._program, record.at, record, emit)
             state.run_timers(self._program, until, emit, None)
         else:
             self.stats.replays += 1
-            insort(history, packed)
             until = max(until, state.last_step or until)
             ticket.state = replay(self._program, event.ticket, history, until, emit)
         self._schedule(ticket, before)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slarules import Event, EventError
+from slarules import Event, EventError, _history
 from slarules._history import TYPES, Record, pack, packed_id, unpack
 
 ids = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), min_size=1)
@@ -46,3 +46,16 @@ def test_ids_cannot_hold_nul() -> None:
     payload = {"id": "a\0b", "ticket": "T", "type": "ticket.created", "at": "2026-03-02T09:00:00Z"}
     with pytest.raises(EventError, match="`id`"):
         Event.parse(payload)
+
+
+@given(st.lists(records, min_size=1, max_size=8, unique_by=lambda r: r.id))
+def test_a_history_keeps_events_in_order_whatever_order_they_come_in(
+    arrivals: list[Record],
+) -> None:
+    history = bytearray()
+    for record in arrivals:
+        _history.add(history, pack(record))
+    assert _history.records(history) == sorted(pack(record) for record in arrivals)
+    assert _history.last(history) == max(pack(record) for record in arrivals)
+    assert all(_history.has_id(history, record.id.encode()) for record in arrivals)
+    assert not _history.has_id(history, b"never an id")
