@@ -11,13 +11,16 @@ and the reports never disagree.
   service level (short abandons under 5 s left out), the average speed of answer and the
   abandonment rate.
 * The open clocks (running, paused, breached and still running) are sorted by time to breach:
-  the least business time remaining first, so the most overdue lead.
+  the least business time remaining first, so the most overdue lead. The table lists the most
+  urgent ones (200 unless told otherwise) and says how many there are in all: a page of a
+  hundred thousand rows would help nobody, and no browser would show it.
 * Filters by policy, group (the ticket's ``group`` field) and node narrow the figures and the
   table alike; the recent actions are the whole service's.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -49,6 +52,7 @@ __all__ = [
     "build_dashboard",
     "dashboard_page",
     "refresh_seconds",
+    "rows_shown",
 ]
 
 OPEN_STATES = frozenset({ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED_RUNNING})
@@ -58,6 +62,7 @@ SERVICE_LEVEL_THRESHOLD = timedelta(seconds=20)
 SERVICE_LEVEL_GOAL = 80.0
 CONTACT_METRIC = "answer"
 DEFAULT_REFRESH = 30  # seconds
+DEFAULT_ROWS = 200  # open clocks in the table
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,8 @@ class Dashboard:
     compliance: float | None  # every metric together
     compliance_by_metric: tuple[MetricCompliance, ...]
     contacts: ContactFigures
-    open_clocks: tuple[OpenClock, ...]
+    open_clocks: tuple[OpenClock, ...]  # the most urgent first, up to the rows asked for
+    open_count: int  # all the open clocks
     recent_actions: tuple[RecentAction, ...]
 
     @property
@@ -160,14 +166,21 @@ def build_dashboard(
     filters: Filters,
     now: datetime,
     timezone: str = "UTC",
+    rows: int = DEFAULT_ROWS,
 ) -> Dashboard:
     """The dashboard at ``now``, its day taken in ``timezone`` (an IANA name; an unknown one
-    raises :class:`CalendarError`)."""
+    raises :class:`CalendarError`), with the ``rows`` most urgent open clocks."""
     everything = list(tickets)
     chosen = _filtered(everything, filters)
     day = to_local(now, timezone).date()
     today = _day_range(day, timezone)
     by_metric = summarize(chosen, by=("metric",), started=today)
+    open_rows = [
+        OpenClock(ticket.ticket, _field(ticket, "group"), _field(ticket, "assignee"), clock)
+        for ticket in chosen
+        for clock in ticket.clocks
+        if clock.state in OPEN_STATES
+    ]
     return Dashboard(
         now=now,
         timezone=timezone,
@@ -186,7 +199,8 @@ def build_dashboard(
             short_abandon=DEFAULT_SHORT_ABANDON,
             started=today,
         ),
-        open_clocks=_open_clocks(chosen),
+        open_clocks=tuple(heapq.nsmallest(rows, open_rows, key=_urgency)),
+        open_count=len(open_rows),
         recent_actions=_recent_actions(outbox),
     )
 
@@ -232,22 +246,10 @@ def _with_chosen(values: set[str], chosen: str | None) -> tuple[str, ...]:
     return tuple(sorted(values if chosen is None else values | {chosen}))
 
 
-def _open_clocks(tickets: list[TicketClocks]) -> tuple[OpenClock, ...]:
-    rows = [
-        OpenClock(
-            ticket=ticket.ticket,
-            group=_field(ticket, "group"),
-            assignee=_field(ticket, "assignee"),
-            clock=clock,
-        )
-        for ticket in tickets
-        for clock in ticket.clocks
-        if clock.state in OPEN_STATES
-    ]
+def _urgency(row: OpenClock) -> tuple[timedelta, str, str, int]:
     # Negative remaining time is overdue: ascending puts the most overdue first, then the
     # clocks closest to their breach. Ties in a stable order, so the page does not shuffle.
-    rows.sort(key=lambda row: (row.clock.remaining, row.ticket, row.clock.metric, row.clock.cycle))
-    return tuple(rows)
+    return (row.clock.remaining, row.ticket, row.clock.metric, row.clock.cycle)
 
 
 def _recent_actions(outbox: Iterable[OutboxEntry]) -> tuple[RecentAction, ...]:
@@ -277,6 +279,15 @@ def refresh_seconds(text: str | None) -> int:
         return DEFAULT_REFRESH
     if not (text.isascii() and text.isdigit()):
         raise ValueError(f"`refresh` must be a whole number of seconds (0: off), not `{text}`")
+    return int(text)
+
+
+def rows_shown(text: str | None) -> int:
+    """The ``rows`` query parameter: how many open clocks the table lists."""
+    if text is None or text == "":
+        return DEFAULT_ROWS
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise ValueError(f"`rows` must be a whole number of rows above 0, not `{text}`")
     return int(text)
 
 

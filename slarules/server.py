@@ -30,7 +30,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from slarules.dashboard import Filters, build_dashboard, dashboard_page, refresh_seconds
+from slarules.dashboard import (
+    Filters,
+    build_dashboard,
+    dashboard_page,
+    refresh_seconds,
+    rows_shown,
+)
 from slarules.errors import (
     AuthenticationError,
     CalendarError,
@@ -174,12 +180,13 @@ def create_app(
         try:
             get_zone(zone)
             refresh = refresh_seconds(query.get("refresh"))
+            rows = rows_shown(query.get("rows"))
         except (CalendarError, ValueError) as error:
             return _error(400, str(error))
         # Not filters, but what a filter change and a reload must keep.
-        keep = {name: query[name] for name in ("tz", "refresh", "token") if query.get(name)}
+        keep = {name: query[name] for name in ("tz", "refresh", "rows", "token") if query.get(name)}
         page = await run_in_threadpool(
-            _dashboard, runtime, Filters.from_query(query), zone, refresh, keep
+            _dashboard, runtime, Filters.from_query(query), zone, refresh, rows, keep
         )
         # The URL may carry the token: keep it out of caches and of other sites' logs.
         headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -247,10 +254,15 @@ def _at(request: Request) -> datetime | None:
 
 
 def _dashboard(
-    runtime: Runtime, filters: Filters, zone: str, refresh: int, keep: dict[str, str]
+    runtime: Runtime,
+    filters: Filters,
+    zone: str,
+    refresh: int,
+    rows: int,
+    keep: dict[str, str],
 ) -> str:
     now, tickets, outbox = runtime.measure()
-    view = build_dashboard(tickets, outbox, filters, now, zone)
+    view = build_dashboard(tickets, outbox, filters, now, zone, rows)
     return dashboard_page(view, refresh=refresh, keep=keep)
 
 

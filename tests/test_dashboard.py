@@ -28,6 +28,7 @@ from slarules.dashboard import (
     build_dashboard,
     dashboard_page,
     refresh_seconds,
+    rows_shown,
 )
 from slarules.errors import CalendarError
 from slarules.metrics import TicketClocks
@@ -117,6 +118,26 @@ def test_open_clocks_are_sorted_by_time_to_breach_the_most_overdue_first() -> No
     assert [row.overdue for row in view.open_clocks][:4] == [True, True, True, False]
     first = view.open_clocks[0]
     assert (first.group, first.assignee, first.clock.policy) == ("billing", "ana", "Email")
+
+
+def test_the_table_lists_the_most_urgent_open_clocks_and_counts_them_all() -> None:
+    view = build_dashboard(measured(morning(Events())), [], Filters(), NOW, rows=3)
+    assert rows(view) == [
+        ("T-1", "node_response", "L1 triage"),
+        ("T-1", "first_response", None),
+        ("T-1", "node_handling", "L1 triage"),
+    ]
+    assert view.open_count == 7
+    page = dashboard_page(view, refresh=0, keep={})
+    assert "the 3 most urgent of 7" in page
+    assert "most urgent of" not in dashboard_page(dashboard(), refresh=0, keep={})
+
+
+def test_the_rows_parameter() -> None:
+    assert (rows_shown(None), rows_shown(""), rows_shown("25")) == (200, 200, 25)
+    for bad in ("0", "-5", "many", "2.5", "٣"):
+        with pytest.raises(ValueError, match="`rows` must be a whole number"):
+            rows_shown(bad)
 
 
 def test_the_figures_of_the_day_come_from_the_report_functions() -> None:
@@ -364,6 +385,10 @@ def test_filters_zone_and_refresh_come_from_the_query(client: httpx.Client) -> N
     node = _Rows(client.get(f"/?token={TOKEN}&node=L1+triage").text)
     assert {(row["ticket"], row["node"]) for row in node.rows} == {("T-1", "L1 triage")}
 
+    few = _Rows(client.get(f"/?token={TOKEN}&rows=2").text)
+    assert len(few.rows) == 2
+    assert few.hidden == {"token": TOKEN, "rows": "2"}
+
 
 def test_bad_query_parameters_get_a_400_that_says_why(client: httpx.Client) -> None:
     zone = client.get(f"/?token={TOKEN}&tz=Mars/Olympus")
@@ -371,6 +396,9 @@ def test_bad_query_parameters_get_a_400_that_says_why(client: httpx.Client) -> N
     refresh = client.get(f"/?token={TOKEN}&refresh=often")
     assert refresh.status_code == 400
     assert "whole number of seconds" in refresh.json()["error"]
+    shown = client.get(f"/?token={TOKEN}&rows=0")
+    assert shown.status_code == 400
+    assert "`rows` must be a whole number" in shown.json()["error"]
 
 
 # -- in a real browser ---------------------------------------------------------------------------
