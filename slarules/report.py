@@ -119,12 +119,28 @@ def build_report(tickets: Iterable[TicketClocks], options: ReportOptions) -> Rep
             calls[label], first_call[label] = _contact_count(options), clock.started_at
         calls[label].add(clock)
         first_call[label] = min(first_call[label], clock.started_at)
-    by_label = {row.group["period"]: row for row in compliance.rows()}
-    # Periods are disjoint, so their first clocks put them in time order.
+    return Report(
+        options=options,
+        rows=rows.rows(),
+        breaches=breaches.rows(),
+        contacts={formula: contacts.figures(formula) for formula in SERVICE_LEVEL_FORMULAS},
+        periods=_periods(compliance.rows(), calls, first_call, options),
+    )
+
+
+def _periods(
+    compliance: list[SummaryRow],
+    calls: dict[str, ContactCount],
+    first_call: dict[str, datetime],
+    options: ReportOptions,
+) -> list[PeriodFigures]:
+    """Per period, the compliance and the contacts' figures. Periods are disjoint, so their
+    first clocks put them in time order."""
+    by_label = {row.group["period"]: row for row in compliance}
     earliest = {label: row._earliest for label, row in by_label.items()}
     for label, started in first_call.items():
         earliest[label] = min(earliest.get(label, started), started)
-    periods = [
+    return [
         PeriodFigures(
             label,
             by_label.get(label) or SummaryRow({}),
@@ -132,13 +148,6 @@ def build_report(tickets: Iterable[TicketClocks], options: ReportOptions) -> Rep
         )
         for label in sorted(earliest, key=earliest.__getitem__)
     ]
-    return Report(
-        options=options,
-        rows=rows.rows(),
-        breaches=breaches.rows(),
-        contacts={formula: contacts.figures(formula) for formula in SERVICE_LEVEL_FORMULAS},
-        periods=periods,
-    )
 
 
 def _contact_count(options: ReportOptions) -> ContactCount:
