@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from slarules._instants import MICROSECOND, from_micros
 from slarules.events import Event
 
-__all__ = ["Record", "add", "has_id", "last", "pack", "packed_id", "records", "unpack"]
+__all__ = ["Record", "add", "has_id", "last", "pack", "records", "unpack"]
 
 # Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
 TYPES = (
@@ -117,11 +117,6 @@ def unpack(packed: bytes) -> Record:
     )
 
 
-def packed_id(packed: bytes | bytearray) -> bytes:
-    """The event id, still encoded: enough to spot a duplicate without unpacking."""
-    return bytes(packed[_HEAD.size : packed.index(0, _HEAD.size)])
-
-
 # -- a ticket's history: packed events, each followed by its length ------------------------------
 
 
@@ -151,7 +146,16 @@ def add(history: bytearray, packed: bytes) -> None:
 
 
 def has_id(history: bytearray, event_id: bytes) -> bool:
-    return any(packed_id(history[start:end]) == event_id for start, end in _bounds(history))
+    # Asked for every event: the ids are compared in place, the latest event first.
+    wanted = event_id + b"\0"
+    end = len(history)
+    while end:
+        end -= _LENGTH.size
+        (length,) = _LENGTH.unpack_from(history, end)
+        end -= length
+        if history.startswith(wanted, end + _HEAD.size):
+            return True
+    return False
 
 
 def _bounds(history: bytearray) -> list[tuple[int, int]]:
