@@ -19,38 +19,25 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import JsonValue
-
 from slarules.errors import PayloadError
 from slarules.events import Event, EventType
-from slarules_zendesk.codes import PRIORITIES, STATUSES, TICKET_TYPES, enum_value
 from slarules_zendesk.events import (
+    TICKET_ATTRIBUTES,
     Fields,
     build_event,
     comment_event_id,
     created_event_id,
+    field_value,
     instant,
     optional_id,
     required_id,
-    tag_list,
 )
 from slarules_zendesk.notes import is_engine_note
 
 __all__ = ["AUDIT_FIELDS", "events_from_audits", "events_from_export_page"]
 
 # Audit `field_name` -> event field. Others (subject, custom field ids, …) are not ingested.
-AUDIT_FIELDS: Mapping[str, str] = {
-    "status": "status",
-    "priority": "priority",
-    "type": "type",
-    "group_id": "group",
-    "assignee_id": "assignee",
-    "requester_id": "requester",
-    "organization_id": "organization",
-    "brand_id": "brand",
-    "ticket_form_id": "form",
-    "tags": "tags",
-}
+AUDIT_FIELDS: Mapping[str, str] = {**TICKET_ATTRIBUTES, "ticket_form_id": "form", "tags": "tags"}
 
 RoleOf = Callable[[str | None], str]
 IsOwn = Callable[[str | None], bool]
@@ -196,19 +183,7 @@ def _read_field(child: Mapping[str, Any], where: str, fields: Fields) -> None:
     if name is None:
         return
     value = child.get("value")
-    fields[name] = _field_value(name, value, f"{where}.value")
-
-
-def _field_value(name: str, value: object, where: str) -> JsonValue:
-    if name == "status":
-        return enum_value(value, STATUSES, where, nullable=False)
-    if name == "priority":
-        return enum_value(value, PRIORITIES, where, nullable=True)
-    if name == "type":
-        return enum_value(value, TICKET_TYPES, where, nullable=True)
-    if name == "tags":
-        return tag_list(value, where)
-    return optional_id(value, where)
+    fields[name] = field_value(name, value, f"{where}.value")
 
 
 def _reply(

@@ -20,11 +20,13 @@ from slarules.events import Event, EventType
 from slarules_zendesk.codes import PRIORITIES, STATUSES, TICKET_TYPES, enum_value
 
 __all__ = [
+    "TICKET_ATTRIBUTES",
     "Fields",
     "build_event",
     "comment_event_id",
     "created_event_id",
     "digest_event_id",
+    "field_value",
     "instant",
     "optional_id",
     "required_id",
@@ -32,13 +34,20 @@ __all__ = [
 ]
 
 Fields = dict[str, JsonValue]
-# REST ticket (or webhook `detail`) attribute -> event field, for ids.
-_ID_FIELDS = {
+# Ticket attribute -> event field, as REST tickets, webhook `detail`s, audits, trigger
+# placeholders and trigger conditions all name them; each adds a few names of its own.
+_ID_ATTRIBUTES = {
     "group_id": "group",
     "assignee_id": "assignee",
     "requester_id": "requester",
     "organization_id": "organization",
     "brand_id": "brand",
+}
+TICKET_ATTRIBUTES: Mapping[str, str] = {
+    "status": "status",
+    "priority": "priority",
+    "type": "type",
+    **_ID_ATTRIBUTES,
 }
 # Webhooks say `form_id`, REST tickets `ticket_form_id`.
 _FORM_KEYS = ("ticket_form_id", "form_id")
@@ -48,27 +57,38 @@ def ticket_fields(ticket: Mapping[str, Any], where: str) -> Fields:
     """The normalized fields of a REST ticket or a webhook's ``detail``: enumerations in lower
     case, ids as strings, ``channel`` from ``via.channel``."""
     fields: Fields = {
-        "status": enum_value(ticket.get("status"), STATUSES, f"{where}.status", nullable=False),
-        "priority": enum_value(
-            ticket.get("priority"), PRIORITIES, f"{where}.priority", nullable=True
-        ),
+        name: field_value(name, ticket.get(name), f"{where}.{name}")
+        for name in ("status", "priority")
     }
-    for key, name in _ID_FIELDS.items():
+    for key, name in {**_ID_ATTRIBUTES, "type": "type", "tags": "tags"}.items():
         if key in ticket:
-            fields[name] = optional_id(ticket[key], f"{where}.{key}")
+            fields[name] = field_value(name, ticket[key], f"{where}.{key}")
     for key in _FORM_KEYS:
         if key in ticket:
             fields["form"] = optional_id(ticket[key], f"{where}.{key}")
-    if "type" in ticket:
-        fields["type"] = enum_value(ticket["type"], TICKET_TYPES, f"{where}.type", nullable=True)
-    if "tags" in ticket:
-        fields["tags"] = tag_list(ticket["tags"], f"{where}.tags")
     channel = _channel(ticket.get("via"), f"{where}.via")
     if channel is not None:
         fields["channel"] = channel
     if isinstance(ticket.get("subject"), str):
         fields["subject"] = ticket["subject"]
     return fields
+
+
+def field_value(name: str, value: object, where: str) -> JsonValue:
+    """A ticket attribute's value as the event field ``name`` holds it, whichever way it came:
+    enumerations in lower case, tags as a list, a channel name in lower case, ids as strings.
+    """
+    if name == "status":
+        return enum_value(value, STATUSES, where, nullable=False)
+    if name == "priority":
+        return enum_value(value, PRIORITIES, where, nullable=True)
+    if name == "type":
+        return enum_value(value, TICKET_TYPES, where, nullable=True)
+    if name == "tags":
+        return tag_list(value, where)
+    if name == "channel":
+        return value.lower() if isinstance(value, str) and value else None
+    return optional_id(value, where)
 
 
 def tag_list(value: object, field: str) -> list[JsonValue]:

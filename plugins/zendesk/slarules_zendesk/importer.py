@@ -25,6 +25,7 @@ from typing import Any
 
 from slarules.errors import PayloadError, PolicyError
 from slarules_zendesk.codes import PRIORITIES, STATUSES
+from slarules_zendesk.events import TICKET_ATTRIBUTES
 from slarules_zendesk.rails_zones import iana_zone
 
 __all__ = [
@@ -76,15 +77,8 @@ metric agent_work {
 }
 # Zendesk condition field -> ticket field of the events the adapter produces.
 CONDITION_FIELDS = {
-    "type": "type",
+    **TICKET_ATTRIBUTES,
     "ticket_type_id": "type",
-    "status": "status",
-    "priority": "priority",
-    "group_id": "group",
-    "assignee_id": "assignee",
-    "requester_id": "requester",
-    "organization_id": "organization",
-    "brand_id": "brand",
     "ticket_form_id": "form",
     "via_id": "channel",
     "current_tags": "tags",

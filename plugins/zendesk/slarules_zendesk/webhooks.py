@@ -18,13 +18,15 @@ from typing import Any
 
 from slarules.errors import PayloadError
 from slarules.events import Event, EventType
-from slarules_zendesk.codes import PRIORITIES, STATUSES, TICKET_TYPES, enum_value
+from slarules_zendesk.codes import STATUSES, enum_value
 from slarules_zendesk.events import (
+    TICKET_ATTRIBUTES,
     Fields,
     build_event,
     comment_event_id,
     created_event_id,
     digest_event_id,
+    field_value,
     instant,
     optional_id,
     required_id,
@@ -196,12 +198,7 @@ def _updated(envelope: _Envelope, fields: Fields) -> Event:
 
 
 def _field_change(envelope: _Envelope, name: str) -> Fields:
-    current = envelope.change.get("current")
-    if name == "status":
-        return {name: enum_value(current, STATUSES, "event.current", nullable=False)}
-    if name == "priority":
-        return {name: enum_value(current, PRIORITIES, "event.current", nullable=True)}
-    return {name: optional_id(current, "event.current")}
+    return {name: field_value(name, envelope.change.get("current"), "event.current")}
 
 
 def _resulting_tags(envelope: _Envelope) -> list[Any]:
@@ -260,18 +257,7 @@ TRIGGER_EVENTS: Mapping[str, tuple[str, ...] | None] = {
     "tags_changed": ("tags",),
 }
 # Body key -> (event field, how to read it). Placeholders of unset values render as "".
-_TRIGGER_FIELDS: Mapping[str, str] = {
-    "status": "status",
-    "priority": "priority",
-    "type": "type",
-    "group_id": "group",
-    "assignee_id": "assignee",
-    "requester_id": "requester",
-    "organization_id": "organization",
-    "brand_id": "brand",
-    "tags": "tags",
-    "channel": "channel",
-}
+_TRIGGER_FIELDS: Mapping[str, str] = {**TICKET_ATTRIBUTES, "tags": "tags", "channel": "channel"}
 
 TicketFetcher = Callable[[str], Mapping[str, Any]]
 
@@ -314,21 +300,8 @@ def events_from_trigger(body: Mapping[str, Any], fetch_ticket: TicketFetcher) ->
 def _trigger_fields(body: Mapping[str, Any]) -> Fields:
     fields: Fields = {}
     for key, name in _TRIGGER_FIELDS.items():
-        if key not in body:
-            continue
-        value = body[key]
-        if name == "status":
-            fields[name] = enum_value(value, STATUSES, key, nullable=False)
-        elif name == "priority":
-            fields[name] = enum_value(value, PRIORITIES, key, nullable=True)
-        elif name == "type":
-            fields[name] = enum_value(value, TICKET_TYPES, key, nullable=True)
-        elif name == "tags":
-            fields[name] = tag_list(value, key)
-        elif name == "channel":
-            fields[name] = value.lower() if isinstance(value, str) and value else None
-        else:
-            fields[name] = optional_id(value, key)
+        if key in body:
+            fields[name] = field_value(name, body[key], key)
     return fields
 
 
