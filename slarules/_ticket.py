@@ -26,7 +26,7 @@ from slarules._program import (
 )
 from slarules.actions import Action
 from slarules.calendar import Calendar
-from slarules.clocks import Cycle, latest_instant_after, percent
+from slarules.clocks import Clock, Cycle, latest_instant_after, percent
 from slarules.conditions import Evaluate, ReportQuery, Threshold, TicketView
 from slarules.durations import format_duration
 
@@ -155,6 +155,22 @@ class TicketState:
         found = self.policy.target(cycle.metric, cycle.node)
         return None if found is None else found.target
 
+    def clocks(self, at: int) -> list[Clock]:
+        """Every cycle that started by ``at`` and has a target in the policy, measured then."""
+        policy = self.policy
+        if policy is None:
+            return []
+        calendar, find = policy.calendar, policy.target
+        clocks = []
+        for cycle in self.cycles:
+            found = find(cycle.metric, cycle.node)
+            if found is None or cycle.started > at:
+                continue
+            clocks.append(
+                cycle.snapshot(self.id, policy.name, calendar, found.target, at, self.responded)
+            )
+        return clocks
+
 
 _ALWAYS = Calendar.always()
 
@@ -177,7 +193,6 @@ class _Step:
         self.record = record
         self.emit = emit
         self.note = note
-        self.cause = f"event {record.id} ({record.type})" if record else "time"
         # A step with no event cannot change what reads fields only (see Program).
         self.quiet = record is None and program.settled_without_events
         self.fields_changed = record is not None and (
@@ -355,13 +370,13 @@ class _Step:
         ticket.cycles.append(cycle)
         self.started_any = True
         self._targets = self._targeted = None
-        self._note(_subject(cycle), "started")
+        self._note(cycle, "started")
         return [("metric", "start", metric.name)]
 
     def _stop(self, cycle: Cycle, cancelled: bool) -> list[Signal]:
         cycle.stop(self.at, cancelled)
         self.elapsed_cache.pop(id(cycle), None)
-        self._note(_subject(cycle), "cancelled" if cancelled else "stopped")
+        self._note(cycle, "cancelled" if cancelled else "stopped")
         return [("metric", "stop", cycle.metric)]
 
     def _settle_pauses(self) -> None:
@@ -378,10 +393,10 @@ class _Step:
             paused = policy_pause or any(pause.evaluate(view) for pause in metric.pauses)
             if paused and cycle.running:
                 cycle.pause(self.at)
-                self._note(_subject(cycle), "paused")
+                self._note(cycle, "paused")
             elif not paused and cycle.paused:
                 cycle.resume(self.at)
-                self._note(_subject(cycle), "resumed")
+                self._note(cycle, "resumed")
             else:
                 continue
             self.elapsed_cache.pop(id(cycle), None)
@@ -569,7 +584,7 @@ class _Step:
     def _warn(self, cycle: Cycle, warn: float) -> None:
         ticket = self.ticket
         cycle.warned = warn
-        self._note(_subject(cycle), f"{warn:g}% used")
+        self._note(cycle, f"{warn:g}% used")
         self.emit(
             Action(
                 name="warn",
@@ -631,9 +646,13 @@ class _Step:
                 continue
             yield from _elapsed_amounts(threshold, value, target)
 
-    def _note(self, subject: str, change: str) -> None:
+    def _note(self, subject: Cycle | str, change: str) -> None:
+        # Only explanations take notes: a cycle is named only then.
         if self.note is not None:
-            self.note(Transition(self.at, subject, change, self.cause))
+            name = _subject(subject) if isinstance(subject, Cycle) else subject
+            record = self.record
+            cause = f"event {record.id} ({record.type})" if record else "time"
+            self.note(Transition(self.at, name, change, cause))
 
 
 _NODE_METRICS = frozenset({"node_response", "node_handling"})
@@ -805,6 +824,10 @@ def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: s
     if attribute == "breached_at":
         return cycle.crossing(calendar, target) if elapsed > target else None
     raise AssertionError(f"unknown clock attribute {attribute}")  # pragma: no cover
+
+
+def discard(item: Action | Breach) -> None:
+    """An ``Emit`` for replays whose actions were given before, or are not wanted."""
 
 
 def replay(

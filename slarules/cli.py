@@ -18,6 +18,7 @@ import difflib
 import functools
 import io
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -56,7 +57,8 @@ from slarules.events import Event
 from slarules.examples import example_policy_path
 from slarules.metrics import Period
 from slarules.plugins import Plugins
-from slarules.report import Report, ReportOptions, build_report, report_html
+from slarules.replays import Replay
+from slarules.report import Report, ReportOptions, report_html
 from slarules.runtime import Runtime
 from slarules.server import create_app
 from slarules.store import Store, StoreError, open_store
@@ -420,8 +422,15 @@ def simulate(policy: str, events: str, until: datetime | None, output_format: st
     except PolicyError as error:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
-    actions, latest = _replay_file(engine, Path(events))
-    end = until or latest
+    actions: list[Action] = []
+    instants: list[datetime] = []
+
+    def take(payload: dict[str, Any]) -> None:
+        actions.extend(engine.ingest(payload))  # a bad event also lands in engine.rejected
+        instants.append(Event.parse(payload).at)
+
+    _replay_file(Path(events), take)
+    end = until or max(instants, default=None)
     if end is None:
         raise click.ClickException(f"{events}: no valid events")
     actions += engine.advance(end)
@@ -445,6 +454,11 @@ def simulate(policy: str, events: str, until: datetime | None, output_format: st
     )
     console.print(clocks_table(clocks, zone, title=f"Clocks at {end.isoformat()}"))
     console.print(actions_table(actions, zone, title="Actions, at the instant they fire"))
+
+
+def _usable_cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux: the cores this process may use
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 @main.command()
@@ -490,6 +504,14 @@ def simulate(policy: str, events: str, until: datetime | None, output_format: st
     show_default=True,
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=_usable_cores,
+    show_default="the usable cores",
+    help="Count the tickets in this many processes.",
+)
 def report(
     policy: str,
     events: str | None,
@@ -504,6 +526,7 @@ def report(
     short_abandon: timedelta,
     output_format: str,
     output: str | None,
+    jobs: int,
 ) -> None:
     """Compliance, breaches, service level, ASA and abandonment of POLICY's clocks, replayed
     from --events or read from --db."""
@@ -513,9 +536,9 @@ def report(
         get_zone(timezone)
     except CalendarError as error:
         raise click.BadParameter(str(error), param_hint="--tz") from None
-    engine, latest = _report_engine(policy, events, db)
+    replayed = _report_replay(policy, events, db)
     # The command line is the edge: only here may "now" come from the wall clock.
-    at = at or started_to or latest or datetime.now(UTC)
+    at = at or started_to or (replayed.latest if events else None) or datetime.now(UTC)
     options = ReportOptions(
         at=at,
         by=tuple(key.strip() for key in by.split(",") if key.strip()),
@@ -526,7 +549,7 @@ def report(
         threshold=threshold,
         short_abandon=short_abandon or None,
     )
-    built = build_report(engine.measure(at), options)
+    built = replayed.report(options, jobs=jobs)
     if output_format == "table":
         with contextlib.ExitStack() as stack:
             file = stack.enter_context(open(output, "w", encoding="utf-8")) if output else None
@@ -546,22 +569,25 @@ def report(
         click.echo(text, nl=False)
 
 
-def _report_engine(
-    policy: str, events: str | None, db: str | None
-) -> tuple[Engine, datetime | None]:
+def _report_replay(policy: str, events: str | None, db: str | None) -> Replay:
+    """The events of --events or --db, gathered by ticket: each ticket is replayed when the
+    report measures it, and let go."""
     try:
-        # A report reads clocks: an engine without actions replays them several times faster.
-        engine = Engine.from_file(policy, actions=False)
+        replayed = Replay.from_file(policy, _plugins())
     except PolicyError as error:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
     if db is not None:
         store = _open_store(db)
-        state = store.load()
-        return Engine.restore(engine.policies, state, plugins=engine.plugins, actions=False), None
+        try:
+            for ticket in store.load().tickets:
+                replayed.add_many(ticket.events)  # the store took them: they are valid
+        finally:
+            store.close()
+        return replayed
     assert events is not None
-    _, latest = _replay_file(engine, Path(events), progress=True)
-    return engine, latest
+    _replay_file(Path(events), replayed.add, progress=True)
+    return replayed
 
 
 def _csv(built: Report) -> str:
@@ -587,12 +613,11 @@ _JSON_KINDS: dict[type, str] = {
 
 
 def _replay_file(
-    engine: Engine, path: Path, progress: bool = False
-) -> tuple[list[Action], datetime | None]:
-    """Ingest every line in file order; a bad line is reported with its number and skipped.
-    With ``progress``, a long replay shows a progress bar on a terminal's standard error."""
-    actions: list[Action] = []
-    latest: datetime | None = None
+    path: Path, take: Callable[[dict[str, Any]], object], progress: bool = False
+) -> None:
+    """Give every line to ``take``, in file order; a bad line is reported with its number and
+    skipped. With ``progress``, a long replay shows a progress bar on a terminal's standard
+    error."""
     with contextlib.ExitStack() as stack:
         lines: Iterable[str] = stack.enter_context(path.open(encoding="utf-8"))
         errors = Console(stderr=True)
@@ -615,13 +640,9 @@ def _replay_file(
                 click.echo(f"{path}:{number}: not an event: a JSON {kind}, not an object", err=True)
                 continue
             try:
-                actions += engine.ingest(payload)  # a bad event also lands in engine.rejected
+                take(payload)
             except EventError as error:
                 click.echo(f"{path}:{number}: {error}", err=True)
-                continue
-            at = Event.parse(payload).at
-            latest = at if latest is None else max(latest, at)
-    return actions, latest
 
 
 def _advancing(lines: Iterable[str], bar: Progress, task: TaskID) -> Iterator[str]:

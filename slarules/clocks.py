@@ -202,7 +202,11 @@ class Cycle:
         elapsed = self.elapsed(calendar, now)
         breached = elapsed > target
         state = self.state(breached)
-        due = None if state is ClockState.PAUSED else self.crossing(calendar, target)
+        # When the target runs out: the due time, and the breach instant once it has passed.
+        crossing = (
+            self.crossing(calendar, target) if breached or state is not ClockState.PAUSED else None
+        )
+        due = None if state is ClockState.PAUSED else crossing
         response = elapsed if responded is None else self.elapsed(calendar, responded)
         within = min(elapsed, target)
         response = min(response, within)
@@ -220,7 +224,7 @@ class Cycle:
             remaining=(target - elapsed) * MICROSECOND,
             due_at=None if due is None else from_micros(due),
             percent=percent(elapsed, target),
-            breached_at=from_micros(self.crossing(calendar, target) or 0) if breached else None,
+            breached_at=from_micros(crossing or 0) if breached else None,
             progress=Progress(
                 response=response * MICROSECOND,
                 handling=(within - response) * MICROSECOND,

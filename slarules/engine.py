@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 from slarules._history import Record, add, has_id, last, pack, records, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, ScheduleProgram, compile_program
-from slarules._ticket import Breach, Emit, TicketState, Transition, replay
+from slarules._ticket import Breach, Emit, TicketState, Transition, discard, replay
 from slarules.actions import Action
 from slarules.clocks import Clock
 from slarules.dsl.loader import load_policies, parse_policies
@@ -416,7 +416,7 @@ class Engine:
 
     def _measure_one(self, ticket_id: str, at: int) -> TicketClocks:
         state = self._state_at(ticket_id, at)
-        return TicketClocks(ticket_id, dict(state.fields), tuple(_measure(state, at)))
+        return TicketClocks(ticket_id, dict(state.fields), tuple(state.clocks(at)))
 
     # -- output --------------------------------------------------------------------------------
 
@@ -424,7 +424,7 @@ class Engine:
         """Every clock cycle of a ticket with a target in its policy, measured at ``now``."""
         at = to_micros(now, "now")
         state = self._state_at(ticket_id, at)
-        return _measure(state, at)
+        return state.clocks(at)
 
     def measure(
         self, now: datetime, tickets: Iterable[str] | None = None
@@ -440,14 +440,14 @@ class Engine:
         at = to_micros(now, "now")
         ticket = self._ticket(ticket_id)
         notes: list[Transition] = []
-        state = replay(self._program, ticket_id, ticket.history, at, _discard, notes.append)
+        state = replay(self._program, ticket_id, ticket.history, at, discard, notes.append)
         rows = tuple(
             ExplainedTransition(
                 at=from_micros(note.at), subject=note.subject, change=note.change, cause=note.cause
             )
             for note in notes
         )
-        return Explanation(ticket=ticket_id, transitions=rows, clocks=tuple(_measure(state, at)))
+        return Explanation(ticket=ticket_id, transitions=rows, clocks=tuple(state.clocks(at)))
 
     def tickets(self) -> list[str]:
         return list(self._tickets)
@@ -589,9 +589,7 @@ class Engine:
     def _clock_at(self, ticket: str, metric: str, cycle: int | None, at: int) -> Clock:
         state = self._state_at(ticket, at)
         return next(
-            clock
-            for clock in _measure(state, at)
-            if clock.metric == metric and clock.cycle == cycle
+            clock for clock in state.clocks(at) if clock.metric == metric and clock.cycle == cycle
         )
 
     def _parse(
@@ -683,7 +681,7 @@ class Engine:
             state.wakeup is None or state.wakeup > at or self._program.settled_without_events
         ):
             return state
-        return replay(self._program, ticket_id, ticket.history, at, _discard)
+        return replay(self._program, ticket_id, ticket.history, at, discard)
 
     def _ticket(self, ticket_id: str) -> _Ticket:
         try:
@@ -722,20 +720,6 @@ class Engine:
         self.plugins.notify("slarules_on_event_rejected", rejected=rejected)
 
 
-def _measure(state: TicketState, at: int) -> list[Clock]:
-    policy = state.policy
-    if policy is None:
-        return []
-    calendar = policy.calendar
-    clocks = []
-    for cycle in state.cycles:
-        target = state.target(cycle)
-        if target is None or cycle.started > at:
-            continue
-        clocks.append(cycle.snapshot(state.id, policy.name, calendar, target, at, state.responded))
-    return clocks
-
-
 def _check_actions(policies: PolicySet, plugins: Plugins) -> None:
     """Policies loaded against other plugins may name actions that this engine lacks."""
     document = policies.document
@@ -755,10 +739,6 @@ def _failure(error: Exception) -> str:
 
 def _fingerprint(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest())
-
-
-def _discard(item: Action | Breach) -> None:
-    pass
 
 
 def _jsonable(payload: object) -> JsonValue:

@@ -238,7 +238,7 @@ class Summary:
     def __init__(
         self, by: Sequence[str] = ("metric",), *, period: Period = "day", timezone: str = "UTC"
     ) -> None:
-        self.by = tuple(by)
+        self.by, self.period, self.timezone = tuple(by), period, timezone
         self._key = _grouping(self.by, period, timezone)
         self._rows: dict[tuple[str, ...], SummaryRow] = {}
 
@@ -248,6 +248,28 @@ class Summary:
         if row is None:
             row = self._rows[key] = SummaryRow(dict(zip(self.by, key, strict=True)))
         _count(row, clock)
+
+    def merge(self, other: Summary) -> None:
+        """Add the rows of ``other``, grouped the same way, of clocks counted after these."""
+        for key, theirs in other._rows.items():
+            row = self._rows.get(key)
+            if row is None:
+                self._rows[key] = theirs
+                continue
+            row.met += theirs.met
+            row.breached += theirs.breached
+            row.running += theirs.running
+            row.cancelled += theirs.cancelled
+            row._ended += theirs._ended
+            row._earliest = min(row._earliest, theirs._earliest)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The grouping is a closure, which does not pickle: it is made again from `by`.
+        return {name: value for name, value in vars(self).items() if name != "_key"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._key = _grouping(self.by, self.period, self.timezone)
 
     def rows(self) -> list[SummaryRow]:
         ordered = list(self._rows.values())
@@ -400,6 +422,10 @@ class Breaches:
             )
         )
 
+    def merge(self, other: Breaches) -> None:
+        """Add the breaches of ``other``, of clocks counted after these."""
+        self._rows += other._rows
+
     def rows(self) -> list[BreachRow]:
         return sorted(self._rows, key=lambda row: (-row.late_by, row.ticket, row.metric))
 
@@ -463,6 +489,16 @@ class ContactCount:
             self.abandoned_within += wait <= self.threshold
         else:
             self.waiting += 1
+
+    def merge(self, other: ContactCount) -> None:
+        """Add the contacts of ``other``, counted with the same threshold and short abandons."""
+        self.answered += other.answered
+        self.answered_within += other.answered_within
+        self.abandoned += other.abandoned
+        self.abandoned_within += other.abandoned_within
+        self.short_abandoned += other.short_abandoned
+        self.waiting += other.waiting
+        self.total_wait += other.total_wait
 
     def figures(self, formula: ServiceLevelFormula = "abandoned_missed") -> ContactFigures:
         _check_formula(formula)

@@ -8,13 +8,12 @@ can be mailed or archived with no network and no script.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from slarules._html import render
-from slarules.clocks import Clock
 from slarules.metrics import (
     DEFAULT_SHORT_ABANDON,
     SERVICE_LEVEL_FORMULAS,
@@ -31,7 +30,7 @@ from slarules.metrics import (
     period_label,
 )
 
-__all__ = ["Report", "ReportOptions", "build_report", "report_html"]
+__all__ = ["Report", "ReportCount", "ReportOptions", "build_report", "report_html"]
 
 
 @dataclass(frozen=True)
@@ -97,35 +96,75 @@ class Report:
 
 def build_report(tickets: Iterable[TicketClocks], options: ReportOptions) -> Report:
     """The report in one pass over the clocks, each counted and let go: fed by a generator
-    (:meth:`slarules.Engine.measure`), a report over a million tickets holds its figures, not
-    a million tickets' clocks."""
-    period, timezone = options.period, options.timezone
-    rows = Summary(options.by, period=period, timezone=timezone)
-    breaches = Breaches()
-    contacts = _contact_count(options)
-    # Per period: the compliance of every metric but the contacts' one, and the contacts.
-    compliance = Summary(("period",), period=period, timezone=timezone)
-    calls: dict[str, ContactCount] = {}
-    first_call: dict[str, datetime] = {}
-    for ticket, clock in _started_in(tickets, options.started_from, options.started_to):
-        rows.add(ticket, clock)
-        breaches.add(ticket, clock)
-        if clock.metric != options.contact_metric:
-            compliance.add(ticket, clock)
-            continue
-        contacts.add(clock)
-        label = period_label(clock.started_at, period, timezone)
-        if label not in calls:
-            calls[label], first_call[label] = _contact_count(options), clock.started_at
-        calls[label].add(clock)
-        first_call[label] = min(first_call[label], clock.started_at)
-    return Report(
-        options=options,
-        rows=rows.rows(),
-        breaches=breaches.rows(),
-        contacts={formula: contacts.figures(formula) for formula in SERVICE_LEVEL_FORMULAS},
-        periods=_periods(compliance.rows(), calls, first_call, options),
-    )
+    (:meth:`slarules.replays.Replay.measure`, :meth:`slarules.Engine.measure`), a report over a
+    million tickets holds its figures, not a million tickets' clocks."""
+    count = ReportCount(options)
+    for ticket in tickets:
+        count.add(ticket)
+    return count.report()
+
+
+class ReportCount:
+    """:func:`build_report`, one ticket at a time. The counts of separate sets of tickets merge
+    into the counts of them all: shares of the tickets can be counted apart (in other processes:
+    a count pickles), and merged in the order of the shares they give the report of the tickets
+    counted in that order."""
+
+    def __init__(self, options: ReportOptions) -> None:
+        self.options = options
+        period, timezone = options.period, options.timezone
+        self._rows = Summary(options.by, period=period, timezone=timezone)
+        self._breaches = Breaches()
+        self._contacts = _contact_count(options)
+        # Per period: the compliance of every metric but the contacts' one, and the contacts.
+        self._compliance = Summary(("period",), period=period, timezone=timezone)
+        self._calls: dict[str, ContactCount] = {}
+        self._first_call: dict[str, datetime] = {}
+
+    def add(self, ticket: TicketClocks) -> None:
+        options = self.options
+        first, last = options.started_from, options.started_to
+        for clock in ticket.clocks:
+            started = clock.started_at
+            if (first is not None and started < first) or (last is not None and started >= last):
+                continue
+            self._rows.add(ticket, clock)
+            self._breaches.add(ticket, clock)
+            if clock.metric != options.contact_metric:
+                self._compliance.add(ticket, clock)
+                continue
+            self._contacts.add(clock)
+            label = period_label(started, options.period, options.timezone)
+            calls = self._calls.get(label)
+            if calls is None:
+                calls = self._calls[label] = _contact_count(options)
+                self._first_call[label] = started
+            calls.add(clock)
+            self._first_call[label] = min(self._first_call[label], started)
+
+    def merge(self, other: ReportCount) -> None:
+        """Add the counts of ``other``, of tickets counted after this count's."""
+        self._rows.merge(other._rows)
+        self._breaches.merge(other._breaches)
+        self._contacts.merge(other._contacts)
+        self._compliance.merge(other._compliance)
+        for label, calls in other._calls.items():
+            mine = self._calls.get(label)
+            if mine is None:
+                self._calls[label], self._first_call[label] = calls, other._first_call[label]
+            else:
+                mine.merge(calls)
+                self._first_call[label] = min(self._first_call[label], other._first_call[label])
+
+    def report(self) -> Report:
+        contacts = self._contacts
+        return Report(
+            options=self.options,
+            rows=self._rows.rows(),
+            breaches=self._breaches.rows(),
+            contacts={formula: contacts.figures(formula) for formula in SERVICE_LEVEL_FORMULAS},
+            periods=_periods(self._compliance.rows(), self._calls, self._first_call, self.options),
+        )
 
 
 def _periods(
@@ -154,17 +193,6 @@ def _contact_count(options: ReportOptions) -> ContactCount:
     return ContactCount(
         options.threshold, metric=options.contact_metric, short_abandon=options.short_abandon
     )
-
-
-def _started_in(
-    tickets: Iterable[TicketClocks], first: datetime | None, last: datetime | None
-) -> Iterator[tuple[TicketClocks, Clock]]:
-    for ticket in tickets:
-        for clock in ticket.clocks:
-            if (first is None or clock.started_at >= first) and (
-                last is None or clock.started_at < last
-            ):
-                yield ticket, clock
 
 
 # -- HTML ----------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 * Clocks measured ahead of the timers (no ``advance``) equal those measured after them.
 * An engine without actions (for reports) has the same clocks as one with them, also where a
   clock stops on another clock's elapsed time.
+* A replay ticket by ticket (for reports) measures the engine's clocks and fields at any instant,
+  whatever order the events came in, repeated ones left out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from engine_helpers import Events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slarules import Action, Engine
+from slarules import Action, Engine, parse_policies
+from slarules.replays import Replay
 
 POLICIES = """
 calendar office {
@@ -211,3 +214,26 @@ def test_an_engine_without_actions_has_the_same_clocks(history: list[Any], polic
     assert clocks_only.advance(END) == []
     for ticket in full.tickets():
         assert clocks_only.clocks(ticket, END) == full.clocks(ticket, END)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    histories,
+    st.sampled_from([POLICIES, TIMED_STOP + POLICIES]),
+    st.randoms(use_true_random=False),
+    st.integers(0, 6 * 24 * 60),
+)
+def test_a_replay_ticket_by_ticket_measures_the_clocks_of_the_engine(
+    history: list[Any], policies: str, random: Any, minutes: int
+) -> None:
+    at = START + timedelta(minutes=minutes)
+    events = _events(history)
+    engine = Engine.from_text(policies)
+    engine.ingest_many(sorted(events, key=_time_order))
+    arrival = events + random.sample(events, k=min(2, len(events)))  # and two repeated
+    random.shuffle(arrival)
+    replayed = Replay(parse_policies(policies))
+    assert replayed.add_many(arrival) == []
+    assert (replayed.events, replayed.duplicates) == (len(events), len(arrival) - len(events))
+    by_ticket = {measured.ticket: measured for measured in engine.measure(at)}
+    assert {measured.ticket: measured for measured in replayed.measure(at)} == by_ticket

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -14,10 +15,14 @@ from typing import Any
 import pytest
 from chromium import dump_dom, screenshot
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
-from slarules import Engine
+from slarules import Engine, SlaRulesError
 from slarules.cli import main
-from slarules.report import ReportOptions, build_report
+from slarules.metrics import TicketClocks
+from slarules.replays import Replay, _shares
+from slarules.report import Report, ReportCount, ReportOptions, build_report
 from slarules.runtime import Runtime
 from slarules.store import open_store
 
@@ -208,16 +213,85 @@ def test_the_documentation_picture_of_the_html_report(tmp_path: Path) -> None:
 
 
 def test_a_report_goes_over_the_clocks_once(files: tuple[Path, Path]) -> None:
-    # `slarules report` feeds the report from engine.measure, a generator: read once, never
-    # held whole. The same report as from a list.
+    # `slarules report` feeds the report from a Replay, ticket by ticket: each ticket's clocks
+    # are counted and let go. The same report as from the engine's clocks, held in a list.
     policy, _ = files
-    engine = Engine.from_file(policy, actions=False)
+    replayed = Replay.from_file(policy)
+    assert replayed.add_many(history()) == []
+    engine = Engine.from_file(policy)
     engine.ingest_many(history())
     measured_at = MONDAY + timedelta(days=1, hours=2)
     options = ReportOptions(at=measured_at, by=("policy", "metric"), period="hour",
                             timezone="Europe/Berlin")  # fmt: skip
-    streamed = build_report(engine.measure(measured_at), options)
+    streamed = build_report(replayed.measure(measured_at), options)
     held = build_report(list(engine.measure(measured_at)), options)
     assert streamed.as_dict() == held.as_dict()
     periods = [(p["period"], p["met"], p["offered"]) for p in streamed.as_dict()["periods"]]
     assert periods == [("2026-03-02T09:00+01:00", 2, 4), ("2026-03-03T09:00+01:00", 0, 0)]
+
+
+def test_a_replay_measures_at_any_instant_and_names_bad_events(files: tuple[Path, Path]) -> None:
+    policy, _ = files
+    replayed = Replay.from_file(policy)
+    events = history()
+    bad = {**events[0], "at": "2026-03-02T09:00:00"}  # naive
+    rejected = replayed.add_many([*events, bad])
+    assert [(position, error.problems[0][0]) for position, error in rejected] == [
+        (len(events), "at")
+    ]
+    assert replayed.latest == max(datetime.fromisoformat(e["at"]) for e in events)
+    engine = Engine.from_file(policy)
+    engine.ingest_many(events)
+    for hours in (0, 1, 5, 30):  # events after the instant do not count yet
+        measured_at = MONDAY + timedelta(hours=hours)
+        assert list(replayed.measure(measured_at)) == list(engine.measure(measured_at))
+
+
+@pytest.fixture(scope="module")
+def demo_day() -> tuple[Replay, ReportOptions, Report]:
+    """The demo's day through the example policy file, and its report counted in one pass."""
+    from slarules.demo import generate_day
+
+    day = generate_day(3, datetime(2026, 3, 4).date())
+    replayed = Replay.from_file(ROOT / "slarules" / "examples" / "support.sla")
+    assert replayed.add_many(day.events) == []
+    assert replayed.latest is not None
+    options = ReportOptions(at=replayed.latest, by=("policy", "metric"), period="hour",
+                            timezone="Europe/Berlin")  # fmt: skip
+    return replayed, options, build_report(replayed.measure(replayed.latest), options)
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 7])
+def test_a_report_counted_in_several_processes_is_the_same_report(
+    demo_day: tuple[Replay, ReportOptions, Report], jobs: int
+) -> None:
+    replayed, options, in_one_pass = demo_day
+    assert replayed.report(options, jobs=jobs, share=20).as_dict() == in_one_pass.as_dict()
+
+
+def test_a_failed_share_is_named(
+    demo_day: tuple[Replay, ReportOptions, Report], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replayed, options, _ = demo_day
+    parent = os.getpid()
+    add = ReportCount.add
+
+    def add_in_the_parent_only(count: ReportCount, ticket: TicketClocks) -> None:
+        if os.getpid() != parent:
+            raise ValueError("a bug in a share")
+        add(count, ticket)
+
+    monkeypatch.setattr(ReportCount, "add", add_in_the_parent_only)
+    failed = r"(?s)counting a share of the tickets failed:.*ValueError: a bug"
+    with pytest.raises(SlaRulesError, match=failed):
+        replayed.report(options, jobs=2, share=20)
+
+
+@given(st.integers(0, 10**6), st.integers(1, 64), st.integers(1, 10**4))
+def test_shares_cover_every_ticket_once(tickets: int, jobs: int, share: int) -> None:
+    shares = _shares(tickets, jobs, share)
+    assert shares[0][0] == 0
+    assert shares[-1][1] == tickets
+    assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(shares))
+    assert len(shares) <= jobs
+    assert len(shares) == 1 or all(stop - start >= share for start, stop in shares)
