@@ -580,8 +580,7 @@ def _report_replay(policy: str, events: str | None, db: str | None) -> Replay:
     if db is not None:
         store = _open_store(db)
         try:
-            for ticket in store.load().tickets:
-                replayed.add_many(ticket.events)  # the store took them: they are valid
+            replayed.add_many(store.events())  # the store took them: they are valid
         finally:
             store.close()
         return replayed

@@ -85,7 +85,9 @@ def ticket_history(draw: st.DrawFn, ticket: str) -> list[tuple[int, str, dict[st
     ]
     offsets = draw(st.lists(st.integers(0, 2 * 24 * 60), max_size=7))
     for offset in sorted(offsets):
-        kind = draw(st.sampled_from(["status", "priority", "node", "agent", "requester"]))
+        kind = draw(
+            st.sampled_from(["status", "priority", "node", "assignee", "agent", "requester"])
+        )
         details: dict[str, Any] = {}
         if kind == "status":
             details["status"] = draw(st.sampled_from(["open", "pending", "hold", "solved"]))
@@ -93,6 +95,8 @@ def ticket_history(draw: st.DrawFn, ticket: str) -> list[tuple[int, str, dict[st
             details["priority"] = draw(st.sampled_from(["normal", "urgent"]))
         elif kind == "node":
             details["node"] = draw(st.sampled_from(["L1", "L2"]))
+            details["assignee"] = draw(st.sampled_from(AGENTS))
+        elif kind == "assignee":  # handed over within the node
             details["assignee"] = draw(st.sampled_from(AGENTS))
         elif kind == "agent":
             details["by"] = draw(st.sampled_from(AGENTS))

@@ -63,6 +63,17 @@ def test_a_change_is_loaded_back_as_engine_state(store: Store) -> None:
     assert [Event.parse(e) for e in ticket.events] == [created, reply]
     assert state.rejected == [rejected]
     assert store.pending_timers() == 1
+    assert [Event.parse(e) for e in store.events()] == [created, reply]
+
+
+def test_events_are_read_one_at_a_time_in_the_order_taken(store: Store) -> None:
+    make = Events()
+    taken = [
+        Event.parse(make.created(f"T-{number % 7}", NOW + number * MINUTE, status="open"))
+        for number in range(25_000)  # more than the SQLite store reads at once
+    ]
+    store.commit(Change(events=[(event, None) for event in taken]))
+    assert [Event.parse(event) for event in store.events()] == taken
 
 
 def test_the_outbox_gives_due_actions_in_order_and_keeps_each_key_once(store: Store) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -58,6 +58,11 @@ class Store(ABC):
     @abstractmethod
     def load(self) -> EngineState:
         """Everything an engine needs to carry on (:meth:`Engine.restore`)."""
+
+    @abstractmethod
+    def events(self) -> Iterator[Event | str]:
+        """Every event kept, in the order taken, as an event or as its JSON text, one at a time
+        (a report over a large store replays them without loading them all at once)."""
 
     @abstractmethod
     def commit(self, change: Change) -> None:

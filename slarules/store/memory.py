@@ -4,7 +4,7 @@ and for hosts that persist :meth:`Engine.snapshot` themselves."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,7 +17,7 @@ __all__ = ["MemoryStore"]
 
 class MemoryStore(Store):
     def __init__(self) -> None:
-        self._events: dict[str, list[tuple[Event, str | None]]] = {}
+        self._events: list[Event] = []  # in the order taken
         self._tickets: dict[str, TicketRecord] = {}
         self._outbox: dict[str, OutboxEntry] = {}
         self._rejected: dict[int, Rejected] = {}
@@ -25,25 +25,30 @@ class MemoryStore(Store):
         self._now: datetime | None = None
 
     def load(self) -> EngineState:
+        by_ticket: dict[str, list[Event]] = {}
+        for event in self._events:
+            by_ticket.setdefault(event.ticket, []).append(event)
         tickets = [
             TicketHistory(
                 ticket=ticket,
-                events=[event.model_dump(mode="json") for event, _ in events],
+                events=[event.model_dump(mode="json") for event in events],
                 fired=list(self._tickets[ticket].fired) if ticket in self._tickets else [],
                 source=self._tickets[ticket].source if ticket in self._tickets else None,
             )
-            for ticket, events in self._events.items()
+            for ticket, events in by_ticket.items()
         ]
         return EngineState(
             now=self._now,
             tickets=tickets,
             rejected=list(self._rejected.values()),
-            stats=EngineStats(events=sum(len(events) for events in self._events.values())),
+            stats=EngineStats(events=len(self._events)),
         )
 
+    def events(self) -> Iterator[Event]:
+        yield from list(self._events)
+
     def commit(self, change: Change) -> None:
-        for event, source in change.events:
-            self._events.setdefault(event.ticket, []).append((event, source))
+        self._events += (event for event, _ in change.events)
         self._tickets.update(change.tickets)
         for action in change.actions:
             self._outbox.setdefault(action.key, OutboxEntry(action, "pending", 0, action.at))

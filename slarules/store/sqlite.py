@@ -64,6 +64,9 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+_EVENTS_READ_AT_ONCE = 10_000
+
+
 class SqliteStore(Store):
     def __init__(self, path: str | Path, busy_timeout: float = 5.0) -> None:
         self.path = Path(path)
@@ -109,6 +112,22 @@ class SqliteStore(Store):
             rejected=rejected,
             stats=EngineStats(events=sum(len(e) for e in events.values())),
         )
+
+    def events(self) -> Iterator[str]:
+        # In batches, each read under the lock and given out of it: the runtime may commit in
+        # between, and a report never holds the store.
+        after = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, _EVENTS_READ_AT_ONCE),
+                ).fetchall()
+            if not rows:
+                return
+            for _, body in rows:
+                yield body
+            after = rows[-1][0]
 
     def commit(self, change: Change) -> None:
         with self._transaction() as db:
