@@ -119,16 +119,14 @@ class Replay:
         tickets are cut in as many shares (of ``share`` tickets at least), counted in as many
         processes and merged: the same report, sooner on a machine with the cores. The other
         processes are forked, and see the events without a copy; where processes cannot fork
-        (Windows), one process counts every ticket."""
+        (Windows), one process counts every ticket. Fork from a process whose other threads, if
+        any, hold no lock (the command line has none)."""
         at = to_micros(options.at, "the report's instant")
         if "fork" not in multiprocessing.get_all_start_methods():
             jobs = 1
         first, *others = _shares(len(self._histories), jobs, share)
-        count = ReportCount(options)
         if not others:
-            for ticket in self._measure(at, *first):
-                count.add(ticket)
-            return count.report()
+            return self._count(options, at, *first).report()
         # The collector leaves the objects of now alone, here and in the forked processes: a
         # collection there would write to every object, and the pages would no longer be shared.
         gc.freeze()
@@ -143,8 +141,7 @@ class Replay:
                 process.start()
                 sender.close()
                 workers.append((process, receiver))
-            for ticket in self._measure(at, *first):
-                count.add(ticket)
+            count = self._count(options, at, *first)
             for process, receiver in workers:
                 count.merge(_received(process, receiver))
         finally:
@@ -157,15 +154,19 @@ class Replay:
             state = replay(program, ticket, history, at, discard)
             yield TicketClocks(ticket, dict(state.fields), tuple(state.clocks(at)))
 
+    def _count(self, options: ReportOptions, at: int, start: int, stop: int) -> ReportCount:
+        """The report's count of tickets ``start`` to ``stop``."""
+        count = ReportCount(options)
+        for ticket in self._measure(at, start, stop):
+            count.add(ticket)
+        return count
+
     def _count_share(
         self, options: ReportOptions, at: int, start: int, stop: int, sender: Connection
     ) -> None:
         """In a forked process: count tickets ``start`` to ``stop`` and send the count back."""
         try:
-            count = ReportCount(options)
-            for ticket in self._measure(at, start, stop):
-                count.add(ticket)
-            sender.send(count)
+            sender.send(self._count(options, at, start, stop))
         except BaseException:
             sender.send(traceback.format_exc())
         finally:
@@ -176,7 +177,7 @@ def _shares(tickets: int, jobs: int, share: int) -> list[tuple[int, int]]:
     """``jobs`` (or fewer) consecutive ranges of about equal size, of ``share`` tickets at least
     unless there is only one, covering every ticket."""
     count = max(1, min(jobs, tickets // share))
-    bounds = [tickets * share // count for share in range(count + 1)]
+    bounds = [tickets * part // count for part in range(count + 1)]
     return list(itertools.pairwise(bounds))
 
 
