@@ -197,6 +197,7 @@ def _contact_count(options: ReportOptions) -> ContactCount:
 
 # -- HTML ----------------------------------------------------------------------------------------
 
+HTML_BREACHES = 1_000
 _CHART_WIDTH, _CHART_HEIGHT = 720, 190
 _TOP, _GUTTER = 16, 28  # room for the value over a full bar, and for the labels under the axis
 
@@ -301,4 +302,9 @@ def report_html(report: Report, title: str = "SLA report") -> str:
             unit="",
         ),
     ]
-    return render("report.html", report=report, charts=charts, title=title)
+    # A page lists the breaches latest first, as many as a browser shows at ease.
+    shown = report.breaches[:HTML_BREACHES]
+    more = len(report.breaches) - len(shown)
+    return render(
+        "report.html", report=report, charts=charts, title=title, breaches=shown, more=more
+    )

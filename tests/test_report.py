@@ -18,11 +18,18 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slarules import Engine, SlaRulesError
+from slarules import Engine, SlaRulesError, parse_policies
 from slarules.cli import main
 from slarules.metrics import TicketClocks
 from slarules.replays import Replay, _shares
-from slarules.report import Report, ReportCount, ReportOptions, build_report
+from slarules.report import (
+    HTML_BREACHES,
+    Report,
+    ReportCount,
+    ReportOptions,
+    build_report,
+    report_html,
+)
 from slarules.runtime import Runtime
 from slarules.store import open_store
 
@@ -295,3 +302,21 @@ def test_shares_cover_every_ticket_once(tickets: int, jobs: int, share: int) -> 
     assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(shares))
     assert len(shares) <= jobs
     assert len(shares) == 1 or all(stop - start >= share for start, stop in shares)
+
+
+def test_the_html_report_lists_the_latest_breaches_and_counts_the_rest() -> None:
+    policies = 'policy "All" { applies when true  calendar always  first_response within 1m }'
+    replayed = Replay(parse_policies(policies))
+    tickets = HTML_BREACHES + 5
+    replayed.add_many(
+        {"id": "c", "ticket": f"T-{n}", "type": "ticket.created",
+         "at": (MONDAY + timedelta(seconds=n)).isoformat()}
+        for n in range(tickets)
+    )  # fmt: skip
+    built = replayed.report(ReportOptions(at=MONDAY + timedelta(hours=1)))
+    assert len(built.breaches) == tickets
+    page = report_html(built)
+    assert page.count('class="state-breached_running"') == HTML_BREACHES
+    assert "… and 5 more, less late" in page
+    assert "<td>T-0</td>" in page  # the latest: opened first
+    assert f"<td>T-{tickets - 1}</td>" not in page
