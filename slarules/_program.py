@@ -127,6 +127,19 @@ class ScheduleProgram:
     text: str | None  # the condition as written, for reasons
     actions: tuple[ActionProgram, ...]
 
+    @cached_property
+    def lookback(self) -> int | None:
+        """How far back its figures look: the widest ``window`` (microseconds), or ``None``
+        when one of them counts every clock ever started."""
+        queries = self.condition.reports if self.condition else ()
+        widest = 0
+        for query in queries:
+            window = query.options.get("window")
+            if window is None:
+                return None
+            widest = max(widest, int(window))
+        return widest
+
 
 @dataclass(frozen=True)
 class Reaction:

@@ -94,6 +94,7 @@ class Condition:
     node: bool  # whether it reads the current node
     thresholds: tuple[Threshold, ...]
     source: ast.Expression | None = field(default=None, repr=False)
+    reports: tuple[ReportQuery, ...] = ()  # the report figures it reads (schedules)
 
     def __call__(self, view: TicketView) -> bool:
         return bool(self.evaluate(view))
@@ -119,6 +120,7 @@ def compile_condition(
         node=compiler.reads_node,
         thresholds=tuple(compiler.thresholds),
         source=expression,
+        reports=tuple(compiler.reports),
     )
 
 
@@ -138,6 +140,7 @@ class _Compiler:
         self.read_metrics: set[str] = set()
         self.reads_node = False
         self.thresholds: list[Threshold] = []
+        self.reports: list[ReportQuery] = []
 
     def compile(self, expression: ast.Expression) -> Evaluate:
         match expression:
@@ -225,6 +228,7 @@ class _Compiler:
         report = BUILTIN_FUNCTIONS.get(call.function)
         if report is not None:
             query = _report_query(call, report, self.compile)
+            self.reports.append(query)
             return lambda view: view.report(query)
         # Validation admits only plugin functions in ticket conditions (SLA307), with arguments
         # by position and none of them a running clock value (SLA309).

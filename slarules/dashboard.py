@@ -16,6 +16,8 @@ and the reports never disagree.
   hundred thousand rows would help nobody, and no browser would show it.
 * Filters by policy, group (the ticket's ``group`` field) and node narrow the figures and the
   table alike; the recent actions are the whole service's.
+* Only the tickets in play are measured (:data:`IN_VIEW`): those with a clock open or started
+  within the last 25 hours, not every ticket the service keeps.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ SERVICE_LEVEL_GOAL = 80.0
 CONTACT_METRIC = "answer"
 DEFAULT_REFRESH = 30  # seconds
 DEFAULT_ROWS = 200  # open clocks in the table
+# A local day is 25 hours long at most: the day's clocks started within this of now, and the
+# tickets with none open and none started since then show nothing (Engine.measure's `since`).
+IN_VIEW = timedelta(hours=25)
 
 
 @dataclass(frozen=True)

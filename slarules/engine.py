@@ -375,7 +375,9 @@ class Engine:
         actions: list[Action] = []
         for when, schedule in self._schedule_runs(until):
             self._fire_timers(when, actions)
-            actions += run_schedule(schedule, when, functools.partial(self._measure_all, when))
+            since = None if schedule.lookback is None else when - schedule.lookback
+            measure = functools.partial(self._measure_all, when, since)
+            actions += run_schedule(schedule, when, measure)
         self._fire_timers(until, actions)
         self._now = until if self._now is None else max(self._now, until)
         actions.sort(key=lambda action: action.at)
@@ -411,8 +413,31 @@ class Engine:
         advance, after its first event."""
         return self._now if self._now is not None else self._first_event_at
 
-    def _measure_all(self, at: int) -> list[TicketClocks]:
-        return [self._measure_one(ticket_id, at) for ticket_id in self._tickets]
+    def _measure_all(self, at: int, since: int | None) -> list[TicketClocks]:
+        return [self._measure_one(ticket_id, at) for ticket_id in self._in_view(at, since)]
+
+    def _in_view(
+        self, at: int, since: int | None, tickets: Iterable[str] | None = None
+    ) -> list[str]:
+        """The tickets (of ``tickets``, else all) that may have at ``at`` a clock still open or
+        one started at or after ``since``: every ticket when ``since`` is ``None``. A look at the
+        live states, wrong only the safe way: a ticket whose steps before ``at`` are not all
+        taken (a later event, a timer due that may move its clocks) is in."""
+        chosen = list(self._tickets) if tickets is None else list(tickets)
+        if since is None:
+            return chosen
+        timers_move_clocks = not self._program.settled_without_events
+        kept = []
+        for ticket_id in chosen:
+            state = self._ticket(ticket_id).state
+            behind = (
+                state.last_step is None
+                or state.last_step > at
+                or (timers_move_clocks and state.wakeup is not None and state.wakeup <= at)
+            )
+            if behind or any(c.active or c.started >= since for c in state.cycles):
+                kept.append(ticket_id)
+        return kept
 
     def _measure_one(self, ticket_id: str, at: int) -> TicketClocks:
         state = self._state_at(ticket_id, at)
@@ -427,12 +452,20 @@ class Engine:
         return state.clocks(at)
 
     def measure(
-        self, now: datetime, tickets: Iterable[str] | None = None
+        self,
+        now: datetime,
+        tickets: Iterable[str] | None = None,
+        *,
+        since: datetime | None = None,
     ) -> Iterator[TicketClocks]:
         """Every ticket's clocks (or those of ``tickets``) measured at ``now``, with the ticket's
-        fields then: what reports (:mod:`slarules.metrics`) and dashboards read."""
+        fields then: what reports (:mod:`slarules.metrics`) and dashboards read. With ``since``,
+        the tickets whose clocks are all over and started before it may be left out: a
+        dashboard of open clocks and of the day's figures reads the tickets in play, not every
+        ticket kept."""
         at = to_micros(now, "now")
-        for ticket_id in list(self._tickets) if tickets is None else tickets:
+        first = None if since is None else to_micros(since, "since")
+        for ticket_id in self._in_view(at, first, tickets):
             yield self._measure_one(ticket_id, at)
 
     def explain(self, ticket_id: str, now: datetime) -> Explanation:

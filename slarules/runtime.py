@@ -215,12 +215,17 @@ class Runtime:
                     self._settle(entry, delivery, now)
             return deliveries
 
-    def measure(self) -> tuple[datetime, list[TicketClocks], list[OutboxEntry]]:
-        """The runtime's instant, every ticket's clocks then, and the outbox, read under one
-        lock: what a dashboard shows, never a mix of before and after an event."""
+    def measure(
+        self, within: timedelta | None = None
+    ) -> tuple[datetime, list[TicketClocks], list[OutboxEntry]]:
+        """The runtime's instant, every ticket's clocks then (or, ``within`` a stretch, those of
+        the tickets with a clock open or started in it: see :meth:`Engine.measure`), and the
+        outbox, read under one lock: what a dashboard shows, never a mix of before and after an
+        event."""
         with self._lock:
             now = self.clock()
-            return now, list(self.engine.measure(now)), self.store.outbox()
+            since = None if within is None else now - within
+            return now, list(self.engine.measure(now, since=since)), self.store.outbox()
 
     def dead_letters(self) -> list[OutboxEntry]:
         return self.store.outbox("dead")

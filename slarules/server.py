@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from slarules.dashboard import (
+    IN_VIEW,
     Filters,
     build_dashboard,
     dashboard_page,
@@ -261,7 +262,7 @@ def _dashboard(
     rows: int,
     keep: dict[str, str],
 ) -> str:
-    now, tickets, outbox = runtime.measure()
+    now, tickets, outbox = runtime.measure(within=IN_VIEW)
     view = build_dashboard(tickets, outbox, filters, now, zone, rows)
     return dashboard_page(view, refresh=refresh, keep=keep)
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from engine_helpers import HOUR, Events, utc
+from engine_helpers import HOUR, MINUTE, Events, utc
 
 from slarules import Engine, EngineState, EventError, PolicyValidationError, SlaRulesError
 
@@ -227,3 +227,28 @@ def test_a_threshold_fires_at_the_exact_microsecond_it_is_passed(
     engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
     (action,) = engine.advance(utc("2026-03-02T14:00:00Z"))
     assert action.at == utc(f"2026-03-02T{turns_true}Z")
+
+
+def test_measuring_since_an_instant_leaves_out_the_tickets_over_before_it(events: Events) -> None:
+    engine = Engine.from_text(POLICY, entry_points=False)
+    monday = utc("2026-03-02T09:00:00Z")
+    for ticket, created, solved in [
+        ("old and solved", monday, monday + HOUR),
+        ("old and open", monday, None),
+        ("recent and solved", monday + 30 * HOUR, monday + 31 * HOUR),
+    ]:
+        engine.ingest(events.created(ticket, created, status="open"))
+        engine.ingest(events.agent_reply(ticket, created + HOUR / 2))
+        if solved is not None:
+            engine.ingest(events.updated(ticket, solved, status="solved"))
+    now = monday + 48 * HOUR
+    engine.advance(now)
+    everything = {measured.ticket: measured for measured in engine.measure(now)}
+    in_view = {measured.ticket: measured for measured in engine.measure(now, since=now - 25 * HOUR)}
+    assert sorted(in_view) == ["old and open", "recent and solved"]
+    assert all(measured == everything[ticket] for ticket, measured in in_view.items())
+    # Before it was solved, a ticket was open, whatever its later events say.
+    earlier = monday + 50 * MINUTE
+    [first, *_] = engine.measure(earlier, since=earlier - 10 * MINUTE)
+    assert first.ticket == "old and solved"
+    assert any(clock.stopped_at is None for clock in first.clocks)

@@ -8,6 +8,7 @@
 * Clocks measured ahead of the timers (no ``advance``) equal those measured after them.
 * An engine without actions (for reports) has the same clocks as one with them, also where a
   clock stops on another clock's elapsed time.
+* Measuring since an instant leaves out only tickets whose clocks are all over and older.
 * A replay ticket by ticket (for reports) measures the engine's clocks and fields at any instant,
   whatever order the events came in, repeated ones left out.
 """
@@ -241,3 +242,27 @@ def test_a_replay_ticket_by_ticket_measures_the_clocks_of_the_engine(
     assert (replayed.events, replayed.duplicates) == (len(events), len(arrival) - len(events))
     by_ticket = {measured.ticket: measured for measured in engine.measure(at)}
     assert {measured.ticket: measured for measured in replayed.measure(at)} == by_ticket
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    histories,
+    st.sampled_from([POLICIES, TIMED_STOP + POLICIES]),
+    st.integers(0, 6 * 24 * 60),
+    st.integers(0, 6 * 24 * 60),
+    st.integers(0, 3 * 24 * 60),
+)
+def test_measuring_since_keeps_every_ticket_with_a_clock_open_or_started_since(
+    history: list[Any], policies: str, host_minutes: int, minutes: int, back: int
+) -> None:
+    engine = Engine.from_text(policies)
+    engine.ingest_many(sorted(_events(history), key=_time_order))
+    engine.advance(START + timedelta(minutes=host_minutes))  # timers taken or not, up to here
+    now = START + timedelta(minutes=minutes)
+    since = now - timedelta(minutes=back)
+    everything = {measured.ticket: measured for measured in engine.measure(now)}
+    in_view = {measured.ticket: measured for measured in engine.measure(now, since=since)}
+    assert all(measured == everything[ticket] for ticket, measured in in_view.items())
+    for ticket, measured in everything.items():
+        if any(clock.stopped_at is None or clock.started_at >= since for clock in measured.clocks):
+            assert ticket in in_view

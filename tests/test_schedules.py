@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from slarules import Engine
 from slarules._instants import from_micros, to_micros
+from slarules._program import ScheduleProgram
 from slarules.runtime import Runtime
 from slarules.schedules import next_run
 from slarules.store import open_store
@@ -214,3 +216,49 @@ def test_a_new_service_does_not_run_the_cron_times_before_it_started(tmp_path: P
     assert runtime.engine.next_wakeup() == started + timedelta(minutes=15)
     [clock] = runtime.engine.clocks("C1", started)
     assert clock.elapsed == 45 * S
+
+
+def test_a_schedule_measures_only_as_far_back_as_its_windows() -> None:
+    lookbacks = {
+        schedule.name: schedule.lookback
+        for schedule in schedule_of(
+            CALL_CENTER
+            + """
+            schedule "ever" every "0 12 * * *" {
+                when compliance(answer, window 1d) < 95% or breaches(answer) >= 1
+                then log "x"
+            }
+            schedule "always" every "0 12 * * *" { then log "x" }
+            """
+        )._program.schedules
+    }
+    hour = 3_600_000_000
+    assert lookbacks == {
+        "phone service level": hour,
+        "slow answers": hour,
+        "ever": None,  # breaches() with no window counts every clock
+        "always": 0,
+    }
+
+
+def test_measuring_only_the_window_fires_as_measuring_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(7)
+    calls = [
+        (f"C{number}", MONDAY + timedelta(minutes=rng.randrange(3 * 24 * 60)),
+         rng.choice([3, 12, 19, 25, 45, 90]), rng.random() < 0.8)
+        for number in range(300)
+    ]  # fmt: skip
+    calls.sort(key=lambda item: item[1])
+
+    def fired() -> list[tuple[str, datetime]]:
+        engine = schedule_of(CALL_CENTER)
+        for name, offered, wait, answered in calls:
+            call(engine, name, offered, wait, answered)
+        return [(a.trigger, a.at) for a in engine.advance(MONDAY + timedelta(days=3))]
+
+    windowed = fired()
+    monkeypatch.setattr(ScheduleProgram, "lookback", property(lambda schedule: None))
+    assert fired() == windowed
+    assert len(windowed) > 10
