@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -549,6 +549,9 @@ def report(
         threshold=threshold,
         short_abandon=short_abandon or None,
     )
+    errors = Console(stderr=True)
+    if errors.is_terminal:  # the replay's bar is gone: say what the wait is for
+        errors.print(f"measuring {len(replayed.tickets()):,} tickets…", style="dim")
     built = replayed.report(options, jobs=jobs)
     if output_format == "table":
         with contextlib.ExitStack() as stack:
@@ -557,16 +560,17 @@ def report(
             for table in report_tables(built):
                 console.print(table)
         return
-    text = {
-        "json": lambda: json.dumps(built.as_dict(), indent=2),
-        "csv": lambda: _csv(built),
-        "html": lambda: report_html(built, title=f"SLA report: {Path(policy).name}"),
-    }[output_format]()
+    write: Callable[[TextIO], object] = {
+        "json": built.write_json,
+        "csv": lambda out: out.write(_csv(built)),
+        "html": lambda out: out.write(report_html(built, title=f"SLA report: {Path(policy).name}")),
+    }[output_format]
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with open(output, "w", encoding="utf-8") as file:
+            write(file)
         click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        write(sys.stdout)
 
 
 def _report_replay(policy: str, events: str | None, db: str | None) -> Replay:

@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import functools
 import math
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
+
+import numpy as np
+from numpy.typing import NDArray
 
 from slarules._fields import read_path
 from slarules.clocks import Clock, ClockState
@@ -77,7 +81,7 @@ class TicketClocks:
     clocks: Sequence[Clock]
 
 
-@dataclass
+@dataclass(slots=True)
 class SummaryRow:
     """The figures of one group: ``group`` maps each grouping key to its value."""
 
@@ -86,8 +90,9 @@ class SummaryRow:
     breached: int = 0
     running: int = 0
     cancelled: int = 0
-    # Elapsed business time of the clocks that ended (met or breached), for the percentiles.
-    _ended: list[timedelta] = field(default_factory=list, repr=False)
+    # Elapsed business microseconds of the clocks that ended (met or breached), for the
+    # percentiles: unboxed, 8 bytes a clock, as a report over a million tickets has millions.
+    _ended: array[int] = field(default_factory=lambda: array("q"), repr=False)
     # The first start in the group: periods are disjoint, so this orders them in time.
     _earliest: datetime = field(default=datetime.max.replace(tzinfo=UTC), repr=False)
 
@@ -98,7 +103,7 @@ class SummaryRow:
 
     def percentile(self, rank: float) -> timedelta | None:
         """The elapsed time below which ``rank`` percent of the ended clocks fall."""
-        return percentile(self._ended, rank)
+        return _percentile(np.frombuffer(self._ended, dtype=np.int64), rank)
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -115,7 +120,7 @@ class SummaryRow:
         return row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BreachRow:
     ticket: str
     metric: str
@@ -301,7 +306,7 @@ def _count(row: SummaryRow, clock: Clock) -> None:
     else:
         row.cancelled += 1
     if state in _ENDED:
-        row._ended.append(clock.elapsed)
+        row._ended.append(clock.elapsed // _MICROSECOND)
     row._earliest = min(row._earliest, clock.started_at)
 
 
@@ -529,11 +534,14 @@ def _check_formula(formula: str) -> None:
 
 def percentile(values: Sequence[timedelta], rank: float) -> timedelta | None:
     """Linear interpolation between closest ranks (NumPy's default): p50 of 1 s and 2 s is 1.5 s."""
-    if not values:
+    micros = np.fromiter((value // _MICROSECOND for value in values), np.int64, len(values))
+    return _percentile(micros, rank)
+
+
+def _percentile(micros: NDArray[np.int64], rank: float) -> timedelta | None:
+    if micros.size == 0:
         return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * rank / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    fraction = position - low
-    return ordered[low] + (ordered[high] - ordered[low]) * fraction
+    return timedelta(microseconds=round(float(np.percentile(micros, rank))))
+
+
+_MICROSECOND = timedelta(microseconds=1)

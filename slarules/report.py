@@ -8,10 +8,11 @@ can be mailed or archived with no network and no script.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from slarules._html import render
 from slarules.metrics import (
@@ -70,6 +71,23 @@ class Report:
         return compliance_of(self.rows)
 
     def as_dict(self) -> dict[str, Any]:
+        return self._as_dict([row.as_dict() for row in self.breaches])
+
+    def write_json(self, out: TextIO) -> None:
+        """``json.dump(self.as_dict(), out, indent=2)``, the same text, written a breach at a
+        time: a report over a million tickets may list a million breaches, and their dicts
+        would take more memory than the rest of the report."""
+        # A real line break is never inside a JSON string: this is the key, not a value.
+        key = '\n  "breaches": '
+        head, _, tail = json.dumps(self._as_dict([]), indent=2).partition(key + "[]")
+        out.write(head + key)
+        for position, row in enumerate(self.breaches):
+            text = json.dumps(row.as_dict(), indent=2).replace("\n", "\n    ")
+            out.write(f"{',' if position else '['}\n    {text}")
+        out.write("\n  ]" if self.breaches else "[]")
+        out.write(tail)
+
+    def _as_dict(self, breaches: Any) -> dict[str, Any]:
         options = self.options
         return {
             "at": options.at.isoformat(),
@@ -78,7 +96,7 @@ class Report:
             "timezone": options.timezone,
             "compliance": self.compliance,
             "rows": [row.as_dict() for row in self.rows],
-            "breaches": [row.as_dict() for row in self.breaches],
+            "breaches": breaches,
             "contacts": {name: figures.as_dict() for name, figures in self.contacts.items()},
             "periods": [
                 {

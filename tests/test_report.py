@@ -320,3 +320,20 @@ def test_the_html_report_lists_the_latest_breaches_and_counts_the_rest() -> None
     assert "… and 5 more, less late" in page
     assert "<td>T-0</td>" in page  # the latest: opened first
     assert f"<td>T-{tickets - 1}</td>" not in page
+
+
+def test_the_json_written_a_breach_at_a_time_is_the_json_of_the_report(
+    demo_day: tuple[Replay, ReportOptions, Report],
+) -> None:
+    _, _, with_breaches = demo_day
+    assert with_breaches.breaches
+    tricky = Replay(parse_policies('policy "All" { applies when true  first_response within 1h }'))
+    tricky.add({"id": "c", "ticket": "T-1", "type": "ticket.created", "at": MONDAY.isoformat(),
+                "fields": {"group": '\n  "breaches": []'}})  # fmt: skip
+    for hours in (0, 30):  # none breached yet, then one
+        at = MONDAY + timedelta(hours=hours)
+        tricky_report = tricky.report(ReportOptions(at=at, by=("group",)))
+        for report in (with_breaches, tricky_report):
+            written = io.StringIO()
+            report.write_json(written)
+            assert written.getvalue() == json.dumps(report.as_dict(), indent=2)
