@@ -14,6 +14,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Field,
     JsonValue,
     StringConstraints,
     ValidationError,
@@ -49,6 +50,9 @@ class Actor(BaseModel):
     role: Role = "system"
 
 
+_SYSTEM = Actor()
+
+
 class Event(BaseModel):
     """One normalized fact about a ticket.
 
@@ -69,7 +73,9 @@ class Event(BaseModel):
     type: EventType
     at: AwareDatetime
     fields: dict[str, JsonValue] = {}
-    actor: Actor = Actor()
+    # Pydantic copies a model given as a default for every event; a factory's value it does
+    # not, and an actor is frozen: the events with none share one.
+    actor: Actor = Field(default_factory=lambda: _SYSTEM)
     public: bool = True
 
     @classmethod
