@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import itertools
 import multiprocessing
+import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -39,6 +40,8 @@ __all__ = ["SHARE", "Replay"]
 
 # Tickets: fewer are counted sooner in one process than another process starts.
 SHARE = 5_000
+# macOS can fork, but its system frameworks (NumPy's Accelerate among them) may not survive it.
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
 
 
 class Replay:
@@ -119,10 +122,10 @@ class Replay:
         tickets are cut in as many shares (of ``share`` tickets at least), counted in as many
         processes and merged: the same report, sooner on a machine with the cores. The other
         processes are forked, and see the events without a copy; where processes cannot fork
-        (Windows), one process counts every ticket. Fork from a process whose other threads, if
-        any, hold no lock (the command line has none)."""
+        safely (Windows, macOS), one process counts every ticket. Fork from a process whose
+        other threads, if any, hold no lock (the command line has none)."""
         at = to_micros(options.at, "the report's instant")
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if not _CAN_FORK:
             jobs = 1
         first, *others = _shares(len(self._histories), jobs, share)
         if not others:
