@@ -589,7 +589,7 @@ def _report_replay(policy: str, events: str | None, db: str | None) -> Replay:
             store.close()
         return replayed
     assert events is not None
-    _replay_file(Path(events), replayed.add, progress=True)
+    _replay_file(Path(events), replayed.add, progress=True, as_text=True)
     return replayed
 
 
@@ -616,11 +616,15 @@ _JSON_KINDS: dict[type, str] = {
 
 
 def _replay_file(
-    path: Path, take: Callable[[dict[str, Any]], object], progress: bool = False
+    path: Path,
+    take: Callable[[Any], object],
+    progress: bool = False,
+    as_text: bool = False,
 ) -> None:
-    """Give every line to ``take``, in file order; a bad line is reported with its number and
-    skipped. With ``progress``, a long replay shows a progress bar on a terminal's standard
-    error."""
+    """Give every line to ``take``, in file order: its JSON object, or with ``as_text`` the line
+    itself, for a taker that validates it straight from JSON (faster, and for takers that keep
+    nothing of a bad event). A bad line is reported with its number and skipped. With
+    ``progress``, a long replay shows a progress bar on a terminal's standard error."""
     with contextlib.ExitStack() as stack:
         lines: Iterable[str] = stack.enter_context(path.open(encoding="utf-8"))
         errors = Console(stderr=True)
@@ -632,20 +636,35 @@ def _replay_file(
             if not line.strip():
                 continue
             try:
-                payload = json.loads(line)
-            except json.JSONDecodeError as error:
-                click.echo(f"{path}:{number}: not JSON: {error.msg}", err=True)
-                continue
-            if not isinstance(payload, dict):
-                # The engine would read a JSON string as the text of an event; a line of JSON
-                # lines is the event itself.
-                kind = _JSON_KINDS.get(type(payload), "value")
-                click.echo(f"{path}:{number}: not an event: a JSON {kind}, not an object", err=True)
-                continue
-            try:
-                take(payload)
-            except EventError as error:
-                click.echo(f"{path}:{number}: {error}", err=True)
+                take(line if as_text else _json_object(line))
+            except (_BadLine, EventError) as error:
+                click.echo(f"{path}:{number}: {_line_problem(line) or error}", err=True)
+
+
+class _BadLine(Exception):
+    """A line of an events file that holds no JSON object."""
+
+
+def _json_object(line: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise _BadLine(f"not JSON: {error.msg}") from None
+    if not isinstance(payload, dict):
+        # The engine would read a JSON string as the text of an event; a line of JSON lines is
+        # the event itself.
+        kind = _JSON_KINDS.get(type(payload), "value")
+        raise _BadLine(f"not an event: a JSON {kind}, not an object")
+    return payload
+
+
+def _line_problem(line: str) -> str | None:
+    """What is wrong with a line that holds no JSON object; ``None`` for one that does."""
+    try:
+        _json_object(line)
+    except _BadLine as problem:
+        return str(problem)
+    return None
 
 
 def _advancing(lines: Iterable[str], bar: Progress, task: TaskID) -> Iterator[str]:

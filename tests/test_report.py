@@ -338,3 +338,23 @@ def test_the_json_written_a_breach_at_a_time_is_the_json_of_the_report(
             written = io.StringIO()
             report.write_json(written)
             assert written.getvalue() == json.dumps(report.as_dict(), indent=2)
+
+
+def test_bad_lines_are_named_and_the_report_goes_on(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    policy, events = files
+    lines = events.read_text(encoding="utf-8").splitlines()
+    naive = json.dumps({**json.loads(lines[0]), "id": "naive", "at": "2026-03-02T09:00:00"})
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join([lines[0], "{not json", "[1, 2]", naive, *lines[1:]]) + "\n",
+                     encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(main, ["report", str(policy), "--events", str(mixed), "--at",
+                                       at(60 * 26), "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"{mixed}:2: not JSON" in result.stderr
+    assert f"{mixed}:3: not an event: a JSON array, not an object" in result.stderr
+    assert f"{mixed}:4: " in result.stderr
+    assert "naive timestamp" in result.stderr
+    clean = report_json(str(policy), "--events", str(events), "--at", at(60 * 26))
+    assert json.loads(result.stdout) == clean
