@@ -29,6 +29,7 @@ from slarules.calendar import Calendar
 from slarules.clocks import Clock, Cycle, latest_instant_after, percent
 from slarules.conditions import Evaluate, ReportQuery, Threshold, TicketView
 from slarules.durations import format_duration
+from slarules.metrics import TicketClocks
 
 _CONTACT_CHANGES = {
     "contact.offered": "offered",
@@ -160,16 +161,19 @@ class TicketState:
         policy = self.policy
         if policy is None:
             return []
-        calendar, find = policy.calendar, policy.target
         clocks = []
         for cycle in self.cycles:
-            found = find(cycle.metric, cycle.node)
-            if found is None or cycle.started > at:
+            target = self.target(cycle)
+            if target is None or cycle.started > at:
                 continue
             clocks.append(
-                cycle.snapshot(self.id, policy.name, calendar, found.target, at, self.responded)
+                cycle.snapshot(self.id, policy.name, policy.calendar, target, at, self.responded)
             )
         return clocks
+
+    def measured(self, at: int) -> TicketClocks:
+        """The ticket's clocks at ``at`` with its fields, as reports and dashboards read them."""
+        return TicketClocks(self.id, dict(self.fields), tuple(self.clocks(at)))
 
 
 _ALWAYS = Calendar.always()

@@ -637,8 +637,12 @@ def _replay_file(
                 continue
             try:
                 take(line if as_text else _json_object(line))
-            except (_BadLine, EventError) as error:
-                click.echo(f"{path}:{number}: {_line_problem(line) or error}", err=True)
+            except _BadLine as bad:
+                click.echo(f"{path}:{number}: {bad}", err=True)
+            except EventError as error:
+                # A text refused as an event may be no JSON object at all: say so, as above.
+                problem = _line_problem(line) if as_text else None
+                click.echo(f"{path}:{number}: {problem or error}", err=True)
 
 
 class _BadLine(Exception):

@@ -440,8 +440,7 @@ class Engine:
         return kept
 
     def _measure_one(self, ticket_id: str, at: int) -> TicketClocks:
-        state = self._state_at(ticket_id, at)
-        return TicketClocks(ticket_id, dict(state.fields), tuple(state.clocks(at)))
+        return self._state_at(ticket_id, at).measured(at)
 
     # -- output --------------------------------------------------------------------------------
 

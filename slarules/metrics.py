@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from slarules._fields import read_path
+from slarules._instants import MICROSECOND
 from slarules.clocks import Clock, ClockState
 from slarules.timezones import offset_table
 
@@ -306,7 +307,7 @@ def _count(row: SummaryRow, clock: Clock) -> None:
     else:
         row.cancelled += 1
     if state in _ENDED:
-        row._ended.append(clock.elapsed // _MICROSECOND)
+        row._ended.append(clock.elapsed // MICROSECOND)
     row._earliest = min(row._earliest, clock.started_at)
 
 
@@ -534,7 +535,7 @@ def _check_formula(formula: str) -> None:
 
 def percentile(values: Sequence[timedelta], rank: float) -> timedelta | None:
     """Linear interpolation between closest ranks (NumPy's default): p50 of 1 s and 2 s is 1.5 s."""
-    micros = np.fromiter((value // _MICROSECOND for value in values), np.int64, len(values))
+    micros = np.fromiter((value // MICROSECOND for value in values), np.int64, len(values))
     return _percentile(micros, rank)
 
 
@@ -542,6 +543,3 @@ def _percentile(micros: NDArray[np.int64], rank: float) -> timedelta | None:
     if micros.size == 0:
         return None
     return timedelta(microseconds=round(float(np.percentile(micros, rank))))
-
-
-_MICROSECOND = timedelta(microseconds=1)

@@ -154,8 +154,7 @@ class Replay:
     def _measure(self, at: int, start: int, stop: int) -> Iterator[TicketClocks]:
         program = self._program
         for ticket, history in itertools.islice(self._histories.items(), start, stop):
-            state = replay(program, ticket, history, at, discard)
-            yield TicketClocks(ticket, dict(state.fields), tuple(state.clocks(at)))
+            yield replay(program, ticket, history, at, discard).measured(at)
 
     def _count(self, options: ReportOptions, at: int, start: int, stop: int) -> ReportCount:
         """The report's count of tickets ``start`` to ``stop``."""

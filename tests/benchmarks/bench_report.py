@@ -80,7 +80,7 @@ class Phases:
             started = clock()
             state = replay(program, ticket, history, until, discard)
             replayed = clock()
-            measured = TicketClocks(ticket, dict(state.fields), tuple(state.clocks(until)))
+            measured = state.measured(until)
             self.replaying += replayed - started
             self.measuring += clock() - replayed
             yield measured
