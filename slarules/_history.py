@@ -2,8 +2,11 @@
 
 The engine keeps every event of every open ticket so that a late event can replay the ticket.
 Kept as objects (a tuple, an id string, an integer, a dict of fields) an event costs a few
-hundred bytes; packed it costs its content, and a ticket's events share one ``bytearray`` (one
-object, not one per event), each followed by its length so that the last is found from the end.
+hundred bytes; packed it costs its content, and a ticket's events share one ``bytes`` object (not
+one per event), each followed by its length so that the last is found from the end. The bytes are
+made anew for each event: a ticket takes tens of events, so the copy is cheap, and unlike a
+``bytearray``, which keeps an eighth or more spare for growth, ``bytes`` hold no more than they
+need.
 Packed events also sort by ``(at, rank, id)`` as plain bytes: the instant comes first, big-endian
 and offset to be unsigned, then the rank of the event type, then the id up to a NUL byte (ids
 cannot contain NUL).
@@ -120,32 +123,30 @@ def unpack(packed: bytes) -> Record:
 # -- a ticket's history: packed events, each followed by its length ------------------------------
 
 
-def records(history: bytearray) -> list[bytes]:
+def records(history: bytes) -> list[bytes]:
     """The packed events, in time order."""
-    return [bytes(history[start:end]) for start, end in _bounds(history)]
+    return [history[start:end] for start, end in _bounds(history)]
 
 
-def last(history: bytearray) -> bytes:
+def last(history: bytes) -> bytes:
     (length,) = _LENGTH.unpack_from(history, len(history) - _LENGTH.size)
     end = len(history) - _LENGTH.size
-    return bytes(history[end - length : end])
+    return history[end - length : end]
 
 
-def add(history: bytearray, packed: bytes) -> None:
-    """Put a packed event in its place: at the end, unless it sorts before events already
-    there (a late event)."""
+def add(history: bytes, packed: bytes) -> bytes:
+    """The history with a packed event put in its place: at the end, unless it sorts before
+    events already there (a late event)."""
     entry = packed + _LENGTH.pack(len(packed))
     if not history or packed > last(history):
-        history += entry
-        return
+        return history + entry
     for start, end in _bounds(history):
         if history[start:end] > packed:
-            history[start:start] = entry
-            return
+            return history[:start] + entry + history[start:]
     raise AssertionError("an event sorts before the last one but after all")  # pragma: no cover
 
 
-def has_id(history: bytearray, event_id: bytes) -> bool:
+def has_id(history: bytes, event_id: bytes) -> bool:
     # Asked for every event: the ids are compared in place, the latest event first.
     wanted = event_id + b"\0"
     end = len(history)
@@ -158,7 +159,7 @@ def has_id(history: bytearray, event_id: bytes) -> bool:
     return False
 
 
-def _bounds(history: bytearray) -> list[tuple[int, int]]:
+def _bounds(history: bytes) -> list[tuple[int, int]]:
     """Where each packed event starts and ends, in time order."""
     bounds = []
     end = len(history)

@@ -582,7 +582,7 @@ class _Step:
                 if elapsed > warn_amount(target, warn) and warn > cycle.warned:
                     self._warn(cycle, warn)
             if elapsed > target and not cycle.breach_noticed:
-                cycle.breach_noticed = True
+                cycle.notice_breach()
                 self.emit(Breach(self.ticket.id, cycle.metric, cycle.number, self.at))
 
     def _warn(self, cycle: Cycle, warn: float) -> None:
@@ -837,7 +837,7 @@ def discard(item: Action | Breach) -> None:
 def replay(
     program: Program,
     ticket: str,
-    history: bytearray,
+    history: bytes,
     until: int,
     emit: Emit,
     note: Note | None = None,

@@ -175,7 +175,7 @@ class _Ticket:
     __slots__ = ("fired", "history", "state")
 
     def __init__(self, ticket: str) -> None:
-        self.history = bytearray()  # packed events, in time order (see _history)
+        self.history = b""  # packed events, in time order (see _history)
         self.fired: array[int] | None = None  # unboxed: 8 bytes an action
         self.state = TicketState(ticket)
 
@@ -531,7 +531,7 @@ class Engine:
             earliest = saved_records[0].at
             engine._first_event_at = earliest if first is None else min(first, earliest)
             for record in saved_records:
-                add(ticket.history, pack(record))
+                ticket.history = add(ticket.history, pack(record))
             ticket.fired = array("Q", saved.fired) if saved.fired else None
             if saved.source is not None:
                 engine._sources[saved.ticket] = saved.source
@@ -574,7 +574,7 @@ class Engine:
         in_order = not history or (
             packed > last(history) and (state.last_step is None or record.at >= state.last_step)
         )
-        add(history, packed)
+        history = ticket.history = add(history, packed)
         if in_order:
             state.run_timers(self._program, record.at, emit, None)
             state.step(self._program, record.at, record, emit)

@@ -67,7 +67,7 @@ class Replay:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
         self._program = compile_program(policies).without_actions()
-        self._histories: dict[str, bytearray] = {}
+        self._histories: dict[str, bytes] = {}
         self._latest: int | None = None
         self.events = 0
         self.duplicates = 0  # events whose id the ticket already had, left out
@@ -82,14 +82,12 @@ class Replay:
     def add(self, event: EventInput) -> None:
         """Take one event, in any order; a bad one raises :class:`EventError`."""
         parsed = Event.parse(event)
-        history = self._histories.get(parsed.ticket)
-        if history is None:
-            history = self._histories[parsed.ticket] = bytearray()
-        elif has_id(history, parsed.id.encode()):
+        history = self._histories.get(parsed.ticket, b"")
+        if history and has_id(history, parsed.id.encode()):
             self.duplicates += 1
             return
         record = Record.of(parsed)
-        add(history, pack(record))
+        self._histories[parsed.ticket] = add(history, pack(record))
         self.events += 1
         if self._latest is None or record.at > self._latest:
             self._latest = record.at

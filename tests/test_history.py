@@ -51,9 +51,9 @@ def test_ids_cannot_hold_nul() -> None:
 def test_a_history_keeps_events_in_order_whatever_order_they_come_in(
     arrivals: list[Record],
 ) -> None:
-    history = bytearray()
+    history = b""
     for record in arrivals:
-        _history.add(history, pack(record))
+        history = _history.add(history, pack(record))
     assert _history.records(history) == sorted(pack(record) for record in arrivals)
     assert _history.last(history) == max(pack(record) for record in arrivals)
     assert all(_history.has_id(history, record.id.encode()) for record in arrivals)
@@ -61,7 +61,6 @@ def test_a_history_keeps_events_in_order_whatever_order_they_come_in(
 
 
 def test_an_id_is_not_found_by_its_prefix() -> None:
-    history = bytearray()
-    _history.add(history, pack(Record(0, 0, "evt-10", TYPES[0], None, None, "system", True)))
+    history = _history.add(b"", pack(Record(0, 0, "evt-10", TYPES[0], None, None, "system", True)))
     assert _history.has_id(history, b"evt-10")
     assert not _history.has_id(history, b"evt-1")
