@@ -83,7 +83,7 @@ class Replay:
         """Take one event, in any order; a bad one raises :class:`EventError`."""
         parsed = Event.parse(event)
         history = self._histories.get(parsed.ticket, b"")
-        if history and has_id(history, parsed.id.encode()):
+        if has_id(history, parsed.id.encode()):
             self.duplicates += 1
             return
         record = Record.of(parsed)
