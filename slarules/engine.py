@@ -170,14 +170,38 @@ class _Ticket:
 
     Returned actions are remembered by a 64-bit fingerprint of their key rather than the key: a
     ticket returns a handful of actions, so a collision is out of reach, and an open ticket
-    stays small."""
+    stays small. A ticket at rest (no clock running, no timer pending: solved, or waiting on
+    the requester) keeps its state frozen, a fifth of its size, until an event moves it; most
+    tickets an engine holds are at rest."""
 
     __slots__ = ("fired", "history", "state")
 
     def __init__(self, ticket: str) -> None:
         self.history = b""  # packed events, in time order (see _history)
         self.fired: array[int] | None = None  # unboxed: 8 bytes an action
-        self.state = TicketState(ticket)
+        self.state: TicketState | bytes = TicketState(ticket)  # bytes: frozen
+
+    def live(self, program: Program) -> TicketState:
+        """The state, to move it: thawed for good if the ticket was at rest."""
+        state = self.state
+        if isinstance(state, bytes):
+            state = self.state = TicketState.thaw(program, state)
+        return state
+
+    def read(self, program: Program) -> TicketState:
+        """The state, to read it: a thawed copy if the ticket is at rest, which stays so."""
+        state = self.state
+        return TicketState.thaw(program, state) if isinstance(state, bytes) else state
+
+    def rest(self, program: Program) -> None:
+        state = self.state
+        if isinstance(state, TicketState) and state.at_rest:
+            self.state = state.freeze(program)
+
+    @property
+    def wakeup(self) -> int | None:
+        state = self.state
+        return None if isinstance(state, bytes) else state.wakeup
 
 
 class Engine:
@@ -351,7 +375,7 @@ class Engine:
 
     def wakeup_of(self, ticket_id: str) -> datetime | None:
         """The ticket's next timer, if any."""
-        wakeup = self._ticket(ticket_id).state.wakeup
+        wakeup = self._ticket(ticket_id).wakeup
         return None if wakeup is None else from_micros(wakeup)
 
     def fired_of(self, ticket_id: str) -> list[int]:
@@ -387,10 +411,11 @@ class Engine:
         while self._timers and self._timers[0][0] <= until:
             when, ticket_id = heapq.heappop(self._timers)
             ticket = self._tickets[ticket_id]
-            if ticket.state.wakeup != when:
+            if ticket.wakeup != when:
                 continue  # superseded by a later step of that ticket
-            ticket.state.run_timers(self._program, until, self._collector(ticket, actions), None)
-            self._schedule(ticket)
+            state = ticket.live(self._program)
+            state.run_timers(self._program, until, self._collector(ticket, actions), None)
+            self._settle(ticket_id, ticket)
 
     def _schedule_runs(self, until: int) -> list[tuple[int, ScheduleProgram]]:
         """The schedule runs after the engine's last instant (or its first event) up to
@@ -429,7 +454,7 @@ class Engine:
         timers_move_clocks = not self._program.settled_without_events
         kept = []
         for ticket_id in chosen:
-            state = self._ticket(ticket_id).state
+            state = self._ticket(ticket_id).read(self._program)
             behind = (
                 state.last_step is None
                 or state.last_step > at
@@ -491,7 +516,7 @@ class Engine:
         wakeup = None
         while timers:
             when, ticket_id = timers[0]
-            if self._tickets[ticket_id].state.wakeup == when:
+            if self._tickets[ticket_id].wakeup == when:
                 wakeup = when
                 break
             heapq.heappop(timers)
@@ -539,7 +564,7 @@ class Engine:
             until = max(latest, engine._now or latest)
             emit = engine._collector(ticket, [])
             ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
-            engine._schedule(ticket)
+            engine._settle(saved.ticket, ticket)
         engine.rejected = list(state.rejected)
         engine.failed = list(state.failed)
         engine.stats = state.stats.model_copy()
@@ -569,7 +594,7 @@ class Engine:
         until = record.at if self._now is None else max(record.at, self._now)
         actions: list[Action] = []
         emit = self._collector(ticket, actions)
-        state, history = ticket.state, ticket.history
+        state, history = ticket.live(self._program), ticket.history
         before = state.wakeup
         in_order = not history or (
             packed > last(history) and (state.last_step is None or record.at >= state.last_step)
@@ -583,7 +608,7 @@ class Engine:
             self.stats.replays += 1
             until = max(until, state.last_step or until)
             ticket.state = replay(self._program, event.ticket, history, until, emit)
-        self._schedule(ticket, before)
+        self._settle(event.ticket, ticket, before)
         return actions
 
     def _collector(self, ticket: _Ticket, actions: list[Action]) -> Emit:
@@ -683,21 +708,23 @@ class Engine:
             permanent=permanent,
         )
 
-    def _schedule(self, ticket: _Ticket, before: int | None = None) -> None:
-        """Queue the ticket's next wake-up, unless it is queued already (``before``)."""
+    def _settle(self, ticket_id: str, ticket: _Ticket, before: int | None = None) -> None:
+        """After a ticket moved: queue its next wake-up, unless it is queued already
+        (``before``), or freeze it if it is at rest."""
         if self._journal is not None:
-            self._journal.tickets.add(ticket.state.id)
-        wakeup = ticket.state.wakeup
+            self._journal.tickets.add(ticket_id)
+        ticket.rest(self._program)
+        wakeup = ticket.wakeup
         if wakeup is None or wakeup == before:
             return
         timers = self._timers
-        heapq.heappush(timers, (wakeup, ticket.state.id))
+        heapq.heappush(timers, (wakeup, ticket_id))
         if len(timers) > 2 * len(self._tickets) + 1024:
             # Superseded wake-ups are skipped when popped; drop them before they pile up.
             self._timers = [
                 (when, ticket_id)
                 for when, ticket_id in timers
-                if self._tickets[ticket_id].state.wakeup == when
+                if self._tickets[ticket_id].wakeup == when
             ]
             heapq.heapify(self._timers)
 
@@ -707,7 +734,7 @@ class Engine:
         Timers cannot move clocks when clocks start, stop and pause on fields and events only:
         they fire triggers and warnings then, which no clock reads."""
         ticket = self._ticket(ticket_id)
-        state = ticket.state
+        state = ticket.read(self._program)
         settled = state.last_step is not None and state.last_step <= at
         if settled and (
             state.wakeup is None or state.wakeup > at or self._program.settled_without_events

@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 from engine_helpers import HOUR, MINUTE, Events, utc
 
-from slarules import Engine, EngineState, EventError, PolicyValidationError, SlaRulesError
+from slarules import (
+    ClockState,
+    Engine,
+    EngineState,
+    EventError,
+    PolicyValidationError,
+    SlaRulesError,
+)
 
 POLICY = """
 policy "P" { applies when true  first_response within 1h  resolution within 4h }
@@ -227,6 +234,27 @@ def test_a_threshold_fires_at_the_exact_microsecond_it_is_passed(
     engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
     (action,) = engine.advance(utc("2026-03-02T14:00:00Z"))
     assert action.at == utc(f"2026-03-02T{turns_true}Z")
+
+
+def test_a_ticket_at_rest_is_kept_frozen_and_wakes_on_its_next_event(events: Events) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  resolution within 4h  pause while status == "pending" }\n'
+        'trigger "late" when resolution.overdue then notify "lead"\n'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="pending"))
+    # Paused, with nothing due: only an event can move it, so its state is kept frozen.
+    assert isinstance(engine._tickets["T-1"].state, bytes)
+    assert engine.next_wakeup() is None
+    [clock] = engine.clocks("T-1", utc("2026-03-02T20:00:00Z"))
+    assert (clock.state, clock.elapsed) == (ClockState.PAUSED, HOUR)
+    assert isinstance(engine._tickets["T-1"].state, bytes)  # reading leaves it at rest
+
+    engine.ingest(events.updated("T-1", "2026-03-03T09:00:00Z", status="open"))
+    assert not isinstance(engine._tickets["T-1"].state, bytes)
+    assert engine.next_wakeup() == utc("2026-03-03T12:00:00.000001Z")
+    [action] = engine.advance(utc("2026-03-03T13:00:00Z"))
+    assert (action.trigger, action.at) == ("late", utc("2026-03-03T12:00:00.000001Z"))
 
 
 def test_measuring_since_an_instant_leaves_out_the_tickets_over_before_it(events: Events) -> None:

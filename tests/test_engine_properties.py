@@ -9,6 +9,8 @@
 * An engine without actions (for reports) has the same clocks as one with them, also where a
   clock stops on another clock's elapsed time.
 * Measuring since an instant leaves out only tickets whose clocks are all over and older.
+* A ticket state frozen and thawed at every step (as the engine keeps tickets at rest) equals
+  the state never frozen, slot by slot, and goes on to the same actions and clocks.
 * A replay ticket by ticket (for reports) measures the engine's clocks and fields at any instant,
   whatever order the events came in, repeated ones left out.
 """
@@ -22,7 +24,12 @@ from engine_helpers import Events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slarules import Action, Engine, parse_policies
+from slarules import Action, Engine, Event, parse_policies
+from slarules._history import Record
+from slarules._instants import to_micros
+from slarules._program import compile_program
+from slarules._ticket import TicketState
+from slarules.clocks import Cycle
 from slarules.replays import Replay
 
 POLICIES = """
@@ -266,3 +273,46 @@ def test_measuring_since_keeps_every_ticket_with_a_clock_open_or_started_since(
     for ticket, measured in everything.items():
         if any(clock.stopped_at is None or clock.started_at >= since for clock in measured.clocks):
             assert ticket in in_view
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories)
+def test_a_state_frozen_and_thawed_at_every_step_goes_on_like_one_never_frozen(
+    history: list[Any],
+) -> None:
+    program = compile_program(parse_policies(POLICIES))
+    end = to_micros(END)
+    for ticket, records in _records_by_ticket(_events(history)).items():
+        steady, thawed = TicketState(ticket), TicketState(ticket)
+        given_steady: list[Any] = []
+        given_thawed: list[Any] = []
+        for record in records:
+            for state, emitted in ((steady, given_steady), (thawed, given_thawed)):
+                state.run_timers(program, record.at, emitted.append, None)
+                state.step(program, record.at, record, emitted.append)
+            thawed = TicketState.thaw(program, thawed.freeze(program))
+            assert _slots(thawed) == _slots(steady)
+        steady.run_timers(program, end, given_steady.append, None)
+        thawed.run_timers(program, end, given_thawed.append, None)
+        assert given_thawed == given_steady
+        assert thawed.clocks(end) == steady.clocks(end)
+
+
+def _records_by_ticket(events: list[dict[str, Any]]) -> dict[str, list[Record]]:
+    records: dict[str, list[Record]] = {}
+    for event in events:
+        records.setdefault(event["ticket"], []).append(Record.of(Event.parse(event)))
+    return {ticket: sorted(found) for ticket, found in records.items()}
+
+
+def _slots(state: TicketState) -> dict[str, Any]:
+    """Every slot's value, cycles by their own slots and the policy by name."""
+    values = {name: getattr(state, name) for name in TicketState.__slots__}
+    values["policy"] = None if state.policy is None else state.policy.name
+    values["cycles"] = [_cycle_slots(cycle) for cycle in state.cycles]
+    values["latest"] = {metric: _cycle_slots(cycle) for metric, cycle in state.latest.items()}
+    return values
+
+
+def _cycle_slots(cycle: Cycle) -> dict[str, Any]:
+    return {name: getattr(cycle, name) for name in Cycle.__slots__}
