@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import marshal
 import operator
+import struct
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -179,18 +180,37 @@ class TicketState:
 
     # -- at rest -------------------------------------------------------------------------------
 
+    def in_view(self, at: int, since: int, timers_move_clocks: bool) -> bool:
+        """Whether at ``at`` the ticket may have a clock still open or one started at or after
+        ``since``. Wrong only the safe way: a ticket whose steps before ``at`` are not all taken
+        (a later event, a timer due that may move its clocks) is in."""
+        last_step, wakeup = self.last_step, self.wakeup
+        behind = (
+            last_step is None
+            or last_step > at
+            or (timers_move_clocks and wakeup is not None and wakeup <= at)
+        )
+        return behind or any(cycle.active or cycle.started >= since for cycle in self.cycles)
+
     @property
     def at_rest(self) -> bool:
-        """Whether only an event can change the ticket: no clock running, no timer pending."""
-        return self.wakeup is None and not any(cycle.running for cycle in self.cycles)
+        """Whether only an event can change the ticket: no timer is pending (its clocks are
+        stopped or paused, or run with no target to reach)."""
+        return self.wakeup is None
 
     def freeze(self, program: Program) -> bytes:
         """The whole state in one ``bytes`` object: what a ticket at rest keeps (see the engine).
 
         A ticket's state is a few dozen objects, a few kilobytes; frozen it takes a fifth of
-        that. Every slot is kept, by name, so that a slot added later is kept too."""
+        that. Every slot is kept, by name, so that a slot added later is kept too. A short head
+        comes first, for :func:`frozen_in_view` to read without thawing."""
         cycles = self.cycles
-        return marshal.dumps(
+        head = _FROZEN_HEAD.pack(
+            _UNSTEPPED if self.last_step is None else self.last_step,
+            max((cycle.started for cycle in cycles), default=_NO_START),
+            any(cycle.active for cycle in cycles),
+        )
+        return head + marshal.dumps(
             (
                 _AS_IS_VALUES(self),
                 None if self.policy is None else program.policies.index(self.policy),
@@ -202,7 +222,7 @@ class TicketState:
     @classmethod
     def thaw(cls, program: Program, frozen: bytes) -> TicketState:
         """The state that :meth:`freeze` gave, equal in every slot."""
-        values, policy, cycles, latest = marshal.loads(frozen)
+        values, policy, cycles, latest = marshal.loads(memoryview(frozen)[_FROZEN_HEAD.size :])
         state = cls.__new__(cls)
         for name, value in zip(_AS_IS, values, strict=True):
             setattr(state, name, value)
@@ -212,7 +232,18 @@ class TicketState:
         return state
 
 
+def frozen_in_view(frozen: bytes, at: int, since: int) -> bool:
+    """:meth:`TicketState.in_view` of a frozen state, read from its head: a dashboard looks at
+    every ticket kept, most of them at rest and long over."""
+    last_step, latest_start, active = _FROZEN_HEAD.unpack_from(frozen)
+    return bool(last_step > at or active or latest_start >= since)
+
+
 _ALWAYS = Calendar.always()
+# The head of a frozen state: its last step, its latest cycle start, whether a cycle is active.
+_FROZEN_HEAD = struct.Struct("<qq?")
+_UNSTEPPED = (1 << 63) - 1
+_NO_START = -(1 << 63)
 # What a frozen state keeps as it is: all but the objects it refers to.
 _AS_IS = tuple(name for name in TicketState.__slots__ if name not in ("cycles", "latest", "policy"))
 _AS_IS_VALUES = operator.attrgetter(*_AS_IS)

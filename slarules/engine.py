@@ -23,7 +23,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 from slarules._history import Record, add, has_id, last, pack, records, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, ScheduleProgram, compile_program
-from slarules._ticket import Breach, Emit, TicketState, Transition, discard, replay
+from slarules._ticket import (
+    Breach,
+    Emit,
+    TicketState,
+    Transition,
+    discard,
+    frozen_in_view,
+    replay,
+)
 from slarules.actions import Action
 from slarules.clocks import Clock
 from slarules.dsl.loader import load_policies, parse_policies
@@ -170,9 +178,9 @@ class _Ticket:
 
     Returned actions are remembered by a 64-bit fingerprint of their key rather than the key: a
     ticket returns a handful of actions, so a collision is out of reach, and an open ticket
-    stays small. A ticket at rest (no clock running, no timer pending: solved, or waiting on
-    the requester) keeps its state frozen, a fifth of its size, until an event moves it; most
-    tickets an engine holds are at rest."""
+    stays small. A ticket at rest (no timer pending: solved, waiting on the requester, or with
+    no target left running) keeps its state frozen, a fifth of its size, until an event moves
+    it; half the tickets an engine holds are at rest."""
 
     __slots__ = ("fired", "history", "state")
 
@@ -197,6 +205,12 @@ class _Ticket:
         state = self.state
         if isinstance(state, TicketState) and state.at_rest:
             self.state = state.freeze(program)
+
+    def in_view(self, at: int, since: int, timers_move_clocks: bool) -> bool:
+        state = self.state
+        if isinstance(state, bytes):
+            return frozen_in_view(state, at, since)
+        return state.in_view(at, since, timers_move_clocks)
 
     @property
     def wakeup(self) -> int | None:
@@ -446,23 +460,16 @@ class Engine:
     ) -> list[str]:
         """The tickets (of ``tickets``, else all) that may have at ``at`` a clock still open or
         one started at or after ``since``: every ticket when ``since`` is ``None``. A look at the
-        live states, wrong only the safe way: a ticket whose steps before ``at`` are not all
-        taken (a later event, a timer due that may move its clocks) is in."""
+        states as they are, frozen ones included (:meth:`TicketState.in_view`)."""
         chosen = list(self._tickets) if tickets is None else list(tickets)
         if since is None:
             return chosen
         timers_move_clocks = not self._program.settled_without_events
-        kept = []
-        for ticket_id in chosen:
-            state = self._ticket(ticket_id).read(self._program)
-            behind = (
-                state.last_step is None
-                or state.last_step > at
-                or (timers_move_clocks and state.wakeup is not None and state.wakeup <= at)
-            )
-            if behind or any(c.active or c.started >= since for c in state.cycles):
-                kept.append(ticket_id)
-        return kept
+        return [
+            ticket_id
+            for ticket_id in chosen
+            if self._ticket(ticket_id).in_view(at, since, timers_move_clocks)
+        ]
 
     def _measure_one(self, ticket_id: str, at: int) -> TicketClocks:
         return self._state_at(ticket_id, at).measured(at)
