@@ -201,7 +201,7 @@ class TicketState:
     def freeze(self, program: Program) -> bytes:
         """The whole state in one ``bytes`` object: what a ticket at rest keeps (see the engine).
 
-        A ticket's state is a few dozen objects, a few kilobytes; frozen it takes a fifth of
+        A ticket's state is a few dozen objects, over two kilobytes; frozen it takes a third of
         that. Every slot is kept, by name, so that a slot added later is kept too. A short head
         comes first, for :func:`frozen_in_view` to read without thawing."""
         cycles = self.cycles

@@ -179,7 +179,7 @@ class _Ticket:
     Returned actions are remembered by a 64-bit fingerprint of their key rather than the key: a
     ticket returns a handful of actions, so a collision is out of reach, and an open ticket
     stays small. A ticket at rest (no timer pending: solved, waiting on the requester, or with
-    no target left running) keeps its state frozen, a fifth of its size, until an event moves
+    no target left running) keeps its state frozen, a third of its size, until an event moves
     it; half the tickets an engine holds are at rest."""
 
     __slots__ = ("fired", "history", "state")

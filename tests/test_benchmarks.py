@@ -48,7 +48,7 @@ def test_benchmark_runs_agrees_and_reports_every_target() -> None:
 
 
 ENGINE_SCRIPT = Path(__file__).parent / "benchmarks" / "bench_engine.py"
-ENGINE_LINES = ("ingest:", "memory:", "advance with", "ratio")
+ENGINE_LINES = ("ingest:", "memory:", "at rest", "advance with", "ratio")
 
 
 def test_engine_benchmark_runs_and_reports_every_figure() -> None:

@@ -130,8 +130,9 @@ def ingest_throughput(events: list[dict[str, Any]] | list[Event]) -> tuple[Engin
     return engine, time.perf_counter() - started
 
 
-def memory_per_ticket(events: list[dict[str, Any]]) -> tuple[int, int, int]:
-    """Bytes the engine holds, tickets held, and tickets still open (a clock not stopped)."""
+def memory_per_ticket(events: list[dict[str, Any]]) -> tuple[int, int, int, int]:
+    """Bytes the engine holds, tickets held, tickets still open (a clock not stopped), and
+    tickets at rest (no timer pending), which the engine keeps frozen."""
     engine = Engine.from_file(example_policy_path())
     gc.collect()
     tracemalloc.start()
@@ -147,7 +148,8 @@ def memory_per_ticket(events: list[dict[str, Any]]) -> tuple[int, int, int]:
         for ticket in engine.tickets()
         if any(clock.stopped_at is None for clock in engine.clocks(ticket, end))
     )
-    return used, len(engine.tickets()), open_tickets
+    at_rest = sum(isinstance(ticket.state, bytes) for ticket in engine._tickets.values())
+    return used, len(engine.tickets()), open_tickets, at_rest
 
 
 def advance_costs(tickets: int) -> tuple[int, float, float, int]:
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     del engine, parsed
     sample = generate(min(args.tickets, args.memory_tickets), args.seed)
-    used, held, open_tickets = memory_per_ticket(sample)
+    used, held, open_tickets, at_rest = memory_per_ticket(sample)
     # The engine keeps solved tickets too (late events may still come), so the memory is shown
     # per ticket held and, stricter, per ticket still open.
     for label, count in (("ticket held", held), ("open ticket", open_tickets)):
@@ -260,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
             f"(target < {TARGET_BYTES_PER_TICKET:,} B) "
             f"{'met' if per_ticket < TARGET_BYTES_PER_TICKET else 'NOT met'}"
         )
+    print(f"  of the tickets held, {at_rest:,} are at rest (no timer pending), kept frozen")
     pending, idle, per_fired, fired = advance_costs(args.tickets)
     print(
         f"  advance with {pending:,} pending timers: {idle:.1f} µs when nothing is due; "
