@@ -729,9 +729,7 @@ class Engine:
         if len(timers) > 2 * len(self._tickets) + 1024:
             # Superseded wake-ups are skipped when popped; drop them before they pile up.
             self._timers = [
-                (when, ticket_id)
-                for when, ticket_id in timers
-                if self._tickets[ticket_id].wakeup == when
+                (when, queued) for when, queued in timers if self._tickets[queued].wakeup == when
             ]
             heapq.heapify(self._timers)
 
