@@ -24,22 +24,24 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from slarules._fields import read_path
-from slarules._instants import MICROSECOND
+from slarules._instants import MICROSECOND, from_micros, to_micros
 from slarules.clocks import Clock, ClockState
 from slarules.timezones import offset_table
 
 __all__ = [
     "SERVICE_LEVEL_FORMULAS",
+    "BreachList",
     "BreachRow",
     "Breaches",
     "ContactCount",
@@ -403,37 +405,125 @@ def breach_list(
     breaches = Breaches()
     for ticket, clock in _clocks(tickets, started):
         breaches.add(ticket, clock)
-    return breaches.rows()
+    return list(breaches.rows())
 
 
 class Breaches:
-    """:func:`breach_list`, one clock at a time."""
+    """:func:`breach_list`, one clock at a time.
+
+    A report over a million tickets may count a million breaches and more, so each is kept in
+    columns rather than as a row of objects: its ticket's id (the string the ticket already
+    has), the position of its kind (metric, policy, node, state: few of them, kept once), and
+    its target, elapsed time and breach instant as plain integers. Some 40 bytes a breach, a
+    sixth of a :class:`BreachRow` with its timedeltas and datetime; the rows are made when read.
+    """
 
     def __init__(self) -> None:
-        self._rows: list[BreachRow] = []
+        self._tickets: list[str] = []
+        self._kind_of = array("I")
+        self._kinds: list[_BreachKind] = []
+        self._kind_numbers: dict[_BreachKind, int] = {}
+        # Per breach, three integers: the target and elapsed time in business microseconds, and
+        # the breach instant in microseconds since the epoch.
+        self._numbers = array("q")
 
     def add(self, ticket: TicketClocks, clock: Clock) -> None:
         if clock.breached_at is None or clock.state not in _BREACHED:
             return
-        self._rows.append(
-            BreachRow(
-                ticket=ticket.ticket,
-                metric=clock.metric,
-                policy=clock.policy,
-                node=clock.node,
-                state=clock.state,
-                target=clock.target,
-                elapsed=clock.elapsed,
-                breached_at=clock.breached_at,
+        kind = (clock.metric, clock.policy, clock.node, clock.state)
+        self._tickets.append(ticket.ticket)
+        self._kind_of.append(self._kind_number(kind))
+        self._numbers.extend(
+            (
+                clock.target // MICROSECOND,
+                clock.elapsed // MICROSECOND,
+                to_micros(clock.breached_at, "a breach instant"),
             )
         )
 
     def merge(self, other: Breaches) -> None:
         """Add the breaches of ``other``, of clocks counted after these."""
-        self._rows += other._rows
+        renumbered = [self._kind_number(kind) for kind in other._kinds]
+        self._tickets += other._tickets
+        self._kind_of.extend(renumbered[number] for number in other._kind_of)
+        self._numbers += other._numbers
 
-    def rows(self) -> list[BreachRow]:
-        return sorted(self._rows, key=lambda row: (-row.late_by, row.ticket, row.metric))
+    def rows(self) -> BreachList:
+        return BreachList(self)
+
+    def row(self, position: int) -> BreachRow:
+        """The breach counted ``position``-th."""
+        metric, policy, node, state = self._kinds[self._kind_of[position]]
+        target, elapsed, breached_at = self._numbers[3 * position : 3 * position + 3]
+        return BreachRow(
+            ticket=self._tickets[position],
+            metric=metric,
+            policy=policy,
+            node=node,
+            state=state,
+            target=target * MICROSECOND,
+            elapsed=elapsed * MICROSECOND,
+            breached_at=from_micros(breached_at),
+        )
+
+    def latest_first(self) -> array[int]:
+        """The positions of the breaches, the latest first by how late each is, then by ticket
+        and metric. Sorted on one key at a time (each sort keeps the order of the one before):
+        a key of three values for each of millions of breaches would take more memory than the
+        breaches themselves."""
+        order = list(range(len(self._tickets)))
+        kinds, kind_of, numbers = self._kinds, self._kind_of, self._numbers
+        order.sort(key=lambda position: kinds[kind_of[position]][0])
+        order.sort(key=self._tickets.__getitem__)
+        order.sort(key=lambda position: numbers[3 * position] - numbers[3 * position + 1])
+        return array("I", order)
+
+    def _kind_number(self, kind: _BreachKind) -> int:
+        number = self._kind_numbers.get(kind)
+        if number is None:
+            number = self._kind_numbers[kind] = len(self._kinds)
+            self._kinds.append(kind)
+        return number
+
+
+_BreachKind = tuple[str, str | None, str | None, ClockState]  # metric, policy, node, state
+
+
+class BreachList(Sequence[BreachRow]):
+    """Breaches, the latest first by how late each is: a sequence of :class:`BreachRow`, each
+    made when it is read (see :class:`Breaches`). It compares equal to any sequence of the same
+    rows, a list among them."""
+
+    def __init__(self, breaches: Breaches) -> None:
+        self._breaches = breaches
+        self._order = breaches.latest_first()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> BreachRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[BreachRow]: ...
+
+    def __getitem__(self, index: int | slice) -> BreachRow | list[BreachRow]:
+        if isinstance(index, slice):
+            return [self._breaches.row(position) for position in self._order[index]]
+        return self._breaches.row(self._order[index])
+
+    def __iter__(self) -> Iterator[BreachRow]:
+        return map(self._breaches.row, self._order)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which do not hash
+
+    def __repr__(self) -> str:
+        return f"BreachList({list(self[:3])!r}{', …' if len(self) > 3 else ''}, {len(self)} in all)"
 
 
 # -- contacts ------------------------------------------------------------------------------------

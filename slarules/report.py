@@ -60,7 +60,7 @@ class PeriodFigures:
 class Report:
     options: ReportOptions
     rows: list[SummaryRow]
-    breaches: list[BreachRow]
+    breaches: Sequence[BreachRow]  # a BreachList: rows made when read
     # The same contacts under each service level formula, side by side.
     contacts: dict[ServiceLevelFormula, ContactFigures]
     periods: list[PeriodFigures]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from slarules import Clock, ClockState, Progress
 from slarules.metrics import (
+    Breaches,
     TicketClocks,
     breach_list,
     contact_figures,
@@ -210,6 +212,64 @@ def test_breach_list_says_how_late_latest_first() -> None:
         ("T2", 1 * 3600 * S),
     ]
     assert rows[0].as_dict()["late_by"] == 7200.0
+
+
+def _breached(name: str, metric: str, late: timedelta, **options: Any) -> TicketClocks:
+    return ticket(name, clock(metric, LATE, 20 * S + late, **options))
+
+
+def test_breaches_as_late_are_in_ticket_then_metric_order() -> None:
+    rows = breach_list(
+        [
+            _breached("T9", "resolution", 5 * S),
+            _breached("T2", "resolution", 5 * S),
+            _breached("T2", "first_response", 5 * S),
+            _breached("T5", "resolution", 9 * S),
+        ]
+    )
+    assert [(row.ticket, row.metric, row.late_by) for row in rows] == [
+        ("T5", "resolution", 9 * S),
+        ("T2", "first_response", 5 * S),
+        ("T2", "resolution", 5 * S),
+        ("T9", "resolution", 5 * S),
+    ]
+
+
+def test_breaches_counted_apart_and_merged_are_the_breaches_counted_together() -> None:
+    first = [
+        _breached("A", "resolution", 3 * S, policy="Gold"),
+        _breached("B", "first_response", 7 * S, node="L2 review"),
+    ]
+    # The second share meets the kinds of breach in another order, and one of its own.
+    second = [
+        _breached("C", "first_response", 7 * S, node="L2 review"),
+        _breached("D", "answer", 1 * S, policy="Phone"),
+        _breached("E", "resolution", 11 * S, policy="Gold"),
+    ]
+    together, shares = Breaches(), [Breaches(), Breaches()]
+    for share, tickets in zip(shares, (first, second), strict=True):
+        for item in tickets:
+            together.add(item, item.clocks[0])
+            share.add(item, item.clocks[0])
+    merged = pickle.loads(pickle.dumps(shares[0]))
+    merged.merge(pickle.loads(pickle.dumps(shares[1])))  # as from a report process
+    rows = merged.rows()
+    assert rows == together.rows() == breach_list(first + second)
+    assert [(row.ticket, row.policy, row.node) for row in rows] == [
+        ("E", "Gold", None),
+        ("B", "Standard", "L2 review"),
+        ("C", "Standard", "L2 review"),
+        ("A", "Gold", None),
+        ("D", "Phone", None),
+    ]
+    assert rows[1].breached_at == T0 + 20 * S
+    assert rows[1].state is LATE
+    assert rows[-1].elapsed == 21 * S
+    assert rows[-1].target == 20 * S
+    assert rows[1:3] == list(rows)[1:3]
+    assert len(rows) == 5
+    assert rows != list(rows)[:4]
+    assert rows != "ABCDE"
 
 
 # -- periods -----------------------------------------------------------------------------------
