@@ -30,7 +30,7 @@ from slarules._program import (
 from slarules.actions import Action
 from slarules.calendar import Calendar
 from slarules.clocks import Clock, Cycle, latest_instant_after, percent
-from slarules.conditions import Evaluate, ReportQuery, Threshold, TicketView
+from slarules.conditions import Condition, Evaluate, ReportQuery, Threshold, TicketView
 from slarules.durations import format_duration
 from slarules.metrics import TicketClocks
 
@@ -273,6 +273,15 @@ class _Step:
             record.fields is not None or ticket.last_step is None
         )
         self.started_any = False  # whether a cycle started in this step
+        # What this step moved, for triggers and warnings: at a step with an event, a condition
+        # whose inputs stand still keeps the value it had (see _may_change).
+        # A step without an event, a ticket's first step and a change of policy ask them all.
+        self.unsettled = record is None or ticket.last_step is None
+        self.changed_fields: frozenset[str] = (
+            frozenset(record.fields) if record is not None and record.fields else frozenset()
+        )
+        self.moved: set[str] = set()  # metrics whose cycle started, stopped, paused or resumed
+        self.node_handled_moved = False
         self.elapsed_cache: dict[int, int] = {}
         self._targets: dict[str, tuple[Cycle, int | None]] | None = None
         self._targeted: list[tuple[Cycle, int]] | None = None
@@ -334,6 +343,7 @@ class _Step:
             and record.actor == ticket.handler
         ):
             ticket.node_handled = True
+            self.node_handled_moved = True
             signals.append(("node", "handled"))
         return signals
 
@@ -355,6 +365,7 @@ class _Step:
             previous = ticket.policy
             ticket.policy = chosen
             _forget_wakeups(ticket)  # other calendar, targets and warnings
+            self.unsettled = True
             self.elapsed_cache.clear()
             self._targets = self._targeted = None
             self._note(
@@ -443,12 +454,14 @@ class _Step:
         cycle = ticket.latest[metric.name] = Cycle(metric.name, number, self.at, node)
         ticket.cycles.append(cycle)
         self.started_any = True
+        self.moved.add(metric.name)
         self._targets = self._targeted = None
         self._note(cycle, "started")
         return [("metric", "start", metric.name)]
 
     def _stop(self, cycle: Cycle, cancelled: bool) -> list[Signal]:
         cycle.stop(self.at, cancelled)
+        self.moved.add(cycle.metric)
         self.elapsed_cache.pop(id(cycle), None)
         self._note(cycle, "cancelled" if cancelled else "stopped")
         return [("metric", "stop", cycle.metric)]
@@ -473,6 +486,7 @@ class _Step:
                 self._note(cycle, "resumed")
             else:
                 continue
+            self.moved.add(metric.name)
             self.elapsed_cache.pop(id(cycle), None)
 
     # -- measuring -------------------------------------------------------------------------
@@ -510,6 +524,8 @@ class _Step:
         ticket = self.ticket
         self.predicates = {}
         for index, trigger in enumerate(self.program.triggers):
+            if not self._may_change(trigger.condition):
+                continue
             held = trigger.condition.evaluate(self.view)
             was_held = bool(ticket.edges >> index & 1)
             if held and not was_held:
@@ -523,6 +539,23 @@ class _Step:
                     for key in [k for k in ticket.repeats if k[0] == index]:
                         del ticket.repeats[key]
         self.predicates = None
+
+    def _may_change(self, condition: Condition) -> bool:
+        """Whether the condition may not hold as it did at the last step. Time moves a condition
+        only at the instants its timers are set for (see :meth:`next_wakeup`), each a step with
+        no event that asks every condition; a step with an event changes only what the event
+        moved: fields, the node's handling, cycles, or the policy (which unsettles all)."""
+        if self.unsettled:
+            return True
+        changed = self.changed_fields
+        if changed and ("*" in condition.fields or not condition.fields.isdisjoint(changed)):
+            return True
+        moved = self.moved
+        if condition.node and (
+            moved or self.node_handled_moved or not _NODE_FIELDS.isdisjoint(changed)
+        ):
+            return True
+        return bool(moved) and ("*" in condition.metrics or not condition.metrics.isdisjoint(moved))
 
     def _rising_edge(self, index: int, trigger: TriggerProgram) -> None:
         ticket = self.ticket
@@ -640,7 +673,9 @@ class _Step:
     def fire_warnings(self) -> None:
         """Warnings at their percentages, then the notice of a breach."""
         policy = self.ticket.policy
-        if policy is None:
+        # A warning or a breach comes when the elapsed time passes an amount, at a step without
+        # an event (a timer) unless the policy, and so the amounts, changed.
+        if policy is None or not self.unsettled:
             return
         for cycle, target in self.targeted():
             if not cycle.active:
@@ -730,6 +765,7 @@ class _Step:
 
 
 _NODE_METRICS = frozenset({"node_response", "node_handling"})
+_NODE_FIELDS = frozenset({"node", "assignee"})  # what the node's attributes read
 _SECOND = 1_000_000
 _NEVER = 1 << 63  # a cycle's wake-up when no amount is left ahead of it
 

@@ -93,6 +93,9 @@ class Condition:
     metrics: frozenset[str]  # the clocks it reads; "*" for the ticket's clocks as a whole
     node: bool  # whether it reads the current node
     thresholds: tuple[Threshold, ...]
+    # The top-level ticket fields it reads (`customer` for `customer.tier`; "*" for all of them),
+    # besides the node's.
+    fields: frozenset[str] = frozenset()
     source: ast.Expression | None = field(default=None, repr=False)
     reports: tuple[ReportQuery, ...] = ()  # the report figures it reads (schedules)
 
@@ -119,6 +122,7 @@ def compile_condition(
         metrics=frozenset(compiler.read_metrics),
         node=compiler.reads_node,
         thresholds=tuple(compiler.thresholds),
+        fields=frozenset(compiler.read_fields),
         source=expression,
         reports=tuple(compiler.reports),
     )
@@ -139,6 +143,7 @@ class _Compiler:
         self.functions = functions
         self.read_metrics: set[str] = set()
         self.reads_node = False
+        self.read_fields: set[str] = set()
         self.thresholds: list[Threshold] = []
         self.reports: list[ReportQuery] = []
 
@@ -219,6 +224,7 @@ class _Compiler:
             self.read_metrics.add("*")
             return lambda view: view.predicate(head)
         keys = tuple(rest) if head == "fields" else (head, *rest)
+        self.read_fields.add(keys[0] if keys else "*")  # bare `fields`: all of them
         if len(keys) == 1:
             key = keys[0]
             return lambda view: view.fields.get(key)

@@ -71,6 +71,21 @@ def test_what_a_condition_reads() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ('customer.tier == "enterprise" and priority == "urgent"', {"customer", "priority"}),
+        ('fields.region == "x" or "vip" in tags', {"region", "tags"}),
+        ("fields == 1", {"*"}),  # the fields as a whole: any change of them
+        ("overdue and node.unhandled", set()),  # the node's fields are the engine's to know
+    ],
+)
+def test_the_fields_a_condition_reads(text: str, fields: set[str]) -> None:
+    policies = parse_policies("")
+    read = compile_condition(condition_of(text), frozenset(policies.metrics))
+    assert read.fields == fields
+
+
 values = st.one_of(
     st.none(),
     st.booleans(),

@@ -13,12 +13,15 @@
   the state never frozen, slot by slot, and goes on to the same actions and clocks.
 * A replay ticket by ticket (for reports) measures the engine's clocks and fields at any instant,
   whatever order the events came in, repeated ones left out.
+* Triggers asked at a step with an event only when the event moved what they read give the
+  actions, clocks and explanations of triggers asked at every step.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 from engine_helpers import Events
 from hypothesis import given, settings
@@ -28,7 +31,7 @@ from slarules import Action, Engine, Event, parse_policies
 from slarules._history import Record
 from slarules._instants import to_micros
 from slarules._program import compile_program
-from slarules._ticket import TicketState
+from slarules._ticket import TicketState, _Step
 from slarules.clocks import Cycle
 from slarules.replays import Replay
 
@@ -296,6 +299,64 @@ def test_a_state_frozen_and_thawed_at_every_step_goes_on_like_one_never_frozen(
         thawed.run_timers(program, end, given_thawed.append, None)
         assert given_thawed == given_steady
         assert thawed.clocks(end) == steady.clocks(end)
+
+
+# Triggers on fields alone, on the node's attributes, on clocks' ends and on the node's clocks,
+# besides those above.
+FIELD_AND_NODE_TRIGGERS = """
+trigger "urgent waits" when status == "pending" and priority == "urgent" then tag "urgent-waits"
+trigger "bo handled it" when node.assignee == "bo" and not node.unhandled then notify "lead"
+trigger "answered" when first_response.met then tag "answered"
+trigger "node late" when node.overdue or node.breached then notify
+trigger "node paused" when node.paused then tag "node-paused"
+trigger "any paused" when paused then tag "paused"
+trigger "all met" when met then tag "all-met"
+"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.lists(st.integers(0, 6 * 24 * 60), max_size=4))
+def test_triggers_asked_only_when_their_inputs_moved_fire_as_if_asked_at_every_step(
+    history: list[Any], host_minutes: list[int]
+) -> None:
+    host_clock = sorted(START + timedelta(minutes=m) for m in host_minutes)
+    _assert_asked_when_moved_as_always(sorted(_events(history), key=_time_order), host_clock)
+
+
+def test_a_handler_acting_after_a_handover_within_the_node_moves_node_triggers() -> None:
+    # Only the node's handling changes at bo's private note: no field, no cycle.
+    make = Events()
+    at = START + timedelta(hours=2)
+    events = [
+        make.created("T-1", at, priority="normal", status="open", node="L1", assignee="al"),
+        make.agent_reply("T-1", at + timedelta(minutes=5), by="al", public=False),
+        make.updated("T-1", at + timedelta(minutes=9), assignee="bo"),
+        make.agent_reply("T-1", at + timedelta(minutes=12), by="bo", public=False),
+    ]
+    actions = _assert_asked_when_moved_as_always(events, [])
+    assert [action.trigger for action in actions if action.args == ("lead",)] == ["bo handled it"]
+
+
+def _assert_asked_when_moved_as_always(
+    events: list[dict[str, Any]], host_clock: list[datetime]
+) -> list[Action]:
+    def run() -> tuple[list[Action], dict[str, Any]]:
+        engine = Engine.from_text(POLICIES + FIELD_AND_NODE_TRIGGERS)
+        returned: list[Action] = []
+        for position, event in enumerate(events):
+            returned += engine.ingest(event)
+            if position < len(host_clock):
+                returned += engine.advance(host_clock[position])
+        returned += engine.advance(END)
+        seen = {ticket: (engine.clocks(ticket, END), engine.explain(ticket, END))
+                for ticket in engine.tickets()}  # fmt: skip
+        return returned, seen
+
+    asked_when_moved = run()
+    with mock.patch.object(_Step, "_may_change", return_value=True):
+        asked_always = run()
+    assert asked_when_moved == asked_always
+    return asked_when_moved[0]
 
 
 def _records_by_ticket(events: list[dict[str, Any]]) -> dict[str, list[Record]]:
