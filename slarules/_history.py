@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from slarules._instants import MICROSECOND, from_micros
 from slarules.events import Event
 
-__all__ = ["Record", "add", "has_id", "last", "pack", "records", "unpack"]
+__all__ = ["Record", "add", "has_id", "instant_and_id", "last", "pack", "records", "unpack"]
 
 # Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
 TYPES = (
@@ -118,6 +118,12 @@ def unpack(packed: bytes) -> Record:
         _ROLES[who >> 2],
         bool(who & 2),
     )
+
+
+def instant_and_id(packed: bytes) -> tuple[int, bytes]:
+    """A packed event's instant and id, read in place."""
+    at, _ = _HEAD.unpack_from(packed)
+    return at - _OFFSET, packed[_HEAD.size : packed.index(0, _HEAD.size)]
 
 
 # -- a ticket's history: packed events, each followed by its length ------------------------------

@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -31,9 +31,10 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 
 from slarules import __version__
+from slarules._jsonlines import BadLine, json_object, lines
 from slarules._render import (
     actions_table,
     calls_text,
@@ -510,7 +511,7 @@ def _usable_cores() -> int:
     type=click.IntRange(min=1),
     default=_usable_cores,
     show_default="the usable cores",
-    help="Count the tickets in this many processes.",
+    help="Read the events and count the tickets in this many processes.",
 )
 def report(
     policy: str,
@@ -536,7 +537,7 @@ def report(
         get_zone(timezone)
     except CalendarError as error:
         raise click.BadParameter(str(error), param_hint="--tz") from None
-    replayed = _report_replay(policy, events, db)
+    replayed = _report_replay(policy, events, db, jobs)
     # The command line is the edge: only here may "now" come from the wall clock.
     at = at or started_to or (replayed.latest if events else None) or datetime.now(UTC)
     options = ReportOptions(
@@ -573,7 +574,7 @@ def report(
         write(sys.stdout)
 
 
-def _report_replay(policy: str, events: str | None, db: str | None) -> Replay:
+def _report_replay(policy: str, events: str | None, db: str | None, jobs: int) -> Replay:
     """The events of --events or --db, gathered by ticket: each ticket is replayed when the
     report measures it, and let go."""
     try:
@@ -589,7 +590,19 @@ def _report_replay(policy: str, events: str | None, db: str | None) -> Replay:
             store.close()
         return replayed
     assert events is not None
-    _replay_file(Path(events), replayed.add, progress=True, as_text=True)
+    path = Path(events)
+
+    def problem(number: int, what: str) -> None:
+        click.echo(f"{path}:{number}: {what}", err=True)
+
+    with contextlib.ExitStack() as stack:
+        errors = Console(stderr=True)
+        advance = None
+        if errors.is_terminal:  # pipes and files get no bar, not even its newline
+            bar = stack.enter_context(Progress(console=errors, transient=True))
+            task = bar.add_task(f"replaying {path.name}", total=path.stat().st_size)
+            advance = functools.partial(bar.advance, task)
+        replayed.add_file(path, jobs=jobs, on_problem=problem, on_progress=advance)
     return replayed
 
 
@@ -605,76 +618,16 @@ def _csv(built: Report) -> str:
     return buffer.getvalue()
 
 
-_JSON_KINDS: dict[type, str] = {
-    list: "array",
-    str: "string",
-    int: "number",
-    float: "number",
-    bool: "boolean",
-    type(None): "null",
-}
-
-
-def _replay_file(
-    path: Path,
-    take: Callable[[Any], object],
-    progress: bool = False,
-    as_text: bool = False,
-) -> None:
-    """Give every line to ``take``, in file order: its JSON object, or with ``as_text`` the line
-    itself, for a taker that validates it straight from JSON (faster, and for takers that keep
-    nothing of a bad event). A bad line is reported with its number and skipped. With
-    ``progress``, a long replay shows a progress bar on a terminal's standard error."""
-    with contextlib.ExitStack() as stack:
-        lines: Iterable[str] = stack.enter_context(path.open(encoding="utf-8"))
-        errors = Console(stderr=True)
-        if progress and errors.is_terminal:  # pipes and files get no bar, not even its newline
-            bar = stack.enter_context(Progress(console=errors, transient=True))
-            task = bar.add_task(f"replaying {path.name}", total=path.stat().st_size)
-            lines = _advancing(lines, bar, task)
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                take(line if as_text else _json_object(line))
-            except _BadLine as bad:
-                click.echo(f"{path}:{number}: {bad}", err=True)
-            except EventError as error:
-                # A text refused as an event may be no JSON object at all: say so, as above.
-                problem = _line_problem(line) if as_text else None
-                click.echo(f"{path}:{number}: {problem or error}", err=True)
-
-
-class _BadLine(Exception):
-    """A line of an events file that holds no JSON object."""
-
-
-def _json_object(line: str) -> dict[str, Any]:
-    try:
-        payload = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise _BadLine(f"not JSON: {error.msg}") from None
-    if not isinstance(payload, dict):
-        # The engine would read a JSON string as the text of an event; a line of JSON lines is
-        # the event itself.
-        kind = _JSON_KINDS.get(type(payload), "value")
-        raise _BadLine(f"not an event: a JSON {kind}, not an object")
-    return payload
-
-
-def _line_problem(line: str) -> str | None:
-    """What is wrong with a line that holds no JSON object; ``None`` for one that does."""
-    try:
-        _json_object(line)
-    except _BadLine as problem:
-        return str(problem)
-    return None
-
-
-def _advancing(lines: Iterable[str], bar: Progress, task: TaskID) -> Iterator[str]:
-    for line in lines:
-        bar.advance(task, len(line.encode("utf-8")))
-        yield line
+def _replay_file(path: Path, take: Callable[[dict[str, Any]], object]) -> None:
+    """Give every line's JSON object to ``take``, in file order; a bad line is reported with its
+    number and skipped."""
+    for number, line in enumerate(lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            take(json_object(line))
+        except (BadLine, EventError) as problem:
+            click.echo(f"{path}:{number}: {problem}", err=True)
 
 
 # -- plugins -----------------------------------------------------------------------------------

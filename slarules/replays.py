@@ -12,19 +12,25 @@ time, whatever order they came in (the engine replays a ticket the same way afte
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import multiprocessing
+import multiprocessing.connection
+import pickle
 import sys
+import tempfile
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from slarules._history import Record, add, has_id, pack
+from slarules._history import Record, add, has_id, instant_and_id, pack
 from slarules._instants import from_micros, to_micros
+from slarules._jsonlines import line_problem, lines, ranges
 from slarules._program import compile_program
 from slarules._ticket import discard, replay
 from slarules.dsl.loader import load_policies
@@ -36,10 +42,12 @@ from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
 from slarules.report import Report, ReportCount, ReportOptions
 
-__all__ = ["SHARE", "Replay"]
+__all__ = ["CHUNK", "SHARE", "Replay"]
 
 # Tickets: fewer are counted sooner in one process than another process starts.
 SHARE = 5_000
+# Bytes of an events file read at a time: some 30,000 events, a second or two of work.
+CHUNK = 8 * 1024 * 1024
 # macOS can fork, but its system frameworks (NumPy's Accelerate among them) may not survive it.
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
 
@@ -82,15 +90,7 @@ class Replay:
     def add(self, event: EventInput) -> None:
         """Take one event, in any order; a bad one raises :class:`EventError`."""
         parsed = Event.parse(event)
-        history = self._histories.get(parsed.ticket, b"")
-        if has_id(history, parsed.id.encode()):
-            self.duplicates += 1
-            return
-        record = Record.of(parsed)
-        self._histories[parsed.ticket] = add(history, pack(record))
-        self.events += 1
-        if self._latest is None or record.at > self._latest:
-            self._latest = record.at
+        self._take(parsed.ticket, pack(Record.of(parsed)))
 
     def add_many(self, events: Iterable[EventInput]) -> list[tuple[int, EventError]]:
         """Take events; the bad ones are left out and returned with their positions."""
@@ -101,6 +101,42 @@ class Replay:
             except EventError as error:
                 rejected.append((position, error))
         return rejected
+
+    def add_file(
+        self,
+        path: str | Path,
+        jobs: int = 1,
+        on_problem: Callable[[int, str], object] | None = None,
+        on_progress: Callable[[int], object] | None = None,
+        chunk: int | None = None,
+    ) -> None:
+        """Take every event of an events file (JSON lines), in file order, as :meth:`add` takes
+        them one by one. A bad line is left out and given to ``on_problem`` with its number
+        (from 1) and what is wrong with it; ``on_progress`` hears of the bytes read, ``chunk``
+        bytes (:data:`CHUNK` unless given) or so at a time.
+
+        Reading and checking the events takes most of the time. With ``jobs`` above one, as
+        many forked processes read chunks of the file and pack their events, and this one takes
+        the packed events chunk by chunk in file order: the same replay, sooner on a machine
+        with the cores. Where processes cannot fork safely, this one reads the file."""
+        path = Path(path)
+        spans = ranges(path, chunk or CHUNK)
+        numbered = 0  # the lines of the chunks taken
+        readers = min(jobs, len(spans)) if _CAN_FORK else 1
+        with contextlib.ExitStack() as stack:
+            if readers > 1:
+                chunks: Iterator[_Chunk] = stack.enter_context(_Readers(path, spans, readers))
+            else:
+                chunks = (_read_chunk(path, start, stop) for start, stop in spans)
+            for (start, stop), read in zip(spans, chunks, strict=True):
+                for packed in read.packed:
+                    self._take(*packed)
+                if on_problem:
+                    for number, problem in read.problems:
+                        on_problem(numbered + number, problem)
+                numbered += read.lines
+                if on_progress:
+                    on_progress(stop - start)
 
     @property
     def latest(self) -> datetime | None:
@@ -149,6 +185,17 @@ class Replay:
             gc.unfreeze()
         return count.report()
 
+    def _take(self, ticket: str, packed: bytes) -> None:
+        history = self._histories.get(ticket, b"")
+        at, event_id = instant_and_id(packed)
+        if has_id(history, event_id):
+            self.duplicates += 1
+            return
+        self._histories[ticket] = add(history, packed)
+        self.events += 1
+        if self._latest is None or at > self._latest:
+            self._latest = at
+
     def _measure(self, at: int, start: int, stop: int) -> Iterator[TicketClocks]:
         program = self._program
         for ticket, history in itertools.islice(self._histories.items(), start, stop):
@@ -171,6 +218,116 @@ class Replay:
             sender.send(traceback.format_exc())
         finally:
             sender.close()
+
+
+@dataclass
+class _Chunk:
+    """What reading one chunk of an events file gave: its events packed, each with its ticket,
+    in file order; its bad lines, numbered within the chunk; and how many lines it has."""
+
+    packed: Iterable[tuple[str, bytes]]
+    problems: list[tuple[int, str]]
+    lines: int
+
+
+def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
+    packed: list[tuple[str, bytes]] = []
+    problems: list[tuple[int, str]] = []
+    number = 0
+    for number, line in enumerate(lines(path, start, stop), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = Event.parse(line)
+        except EventError as error:
+            # A text refused as an event may be no JSON object at all: say so rather.
+            problems.append((number, line_problem(line) or str(error)))
+            continue
+        packed.append((event.ticket, pack(Record.of(event))))
+    return _Chunk(packed, problems, number)
+
+
+class _Readers:
+    """Forked processes that read the chunks of an events file, each the next chunk nobody has
+    taken, and leave what they read in a file of the chunk's own; iterated, the chunks in file
+    order, each as soon as it is read (its file is deleted once it is taken)."""
+
+    def __init__(self, path: Path, spans: list[tuple[int, int]], processes: int) -> None:
+        self._spans = spans
+        self._directory = tempfile.TemporaryDirectory(prefix="slarules-replay-")
+        context = multiprocessing.get_context("fork")
+        self._next = context.Value("q", 0)  # the first chunk no process has taken
+        self._read: dict[int, Path] = {}
+        self._workers: list[tuple[BaseProcess, Connection]] = []
+        for _ in range(processes):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(
+                target=self._work, args=(path, Path(self._directory.name), sender), daemon=True
+            )
+            process.start()
+            sender.close()
+            self._workers.append((process, receiver))
+
+    def __enter__(self) -> Iterator[_Chunk]:
+        return self._chunks()
+
+    def __exit__(self, *exception: object) -> None:
+        for process, receiver in self._workers:
+            receiver.close()
+            process.kill()  # done already, unless the replay stopped short
+            process.join()
+        self._directory.cleanup()
+
+    def _chunks(self) -> Iterator[_Chunk]:
+        for index in range(len(self._spans)):
+            while index not in self._read:
+                self._wait()
+            file = self._read.pop(index)
+            with file.open("rb") as read:
+                yield pickle.load(read)
+            file.unlink()
+
+    def _wait(self) -> None:
+        """Until a process says it has read a chunk (or has none left)."""
+        ready = multiprocessing.connection.wait([receiver for _, receiver in self._workers])
+        for receiver in ready:
+            assert isinstance(receiver, Connection)
+            try:
+                message = receiver.recv()
+            except EOFError:
+                message = "it ended before it had read its chunk"
+            if isinstance(message, str):
+                raise SlaRulesError(f"a process reading the events failed: {message}")
+            if message is None:  # finished: listen to the others
+                self._workers = [w for w in self._workers if w[1] is not receiver]
+                receiver.close()
+            else:
+                self._read[message] = self._file(message)
+
+    def _file(self, index: int) -> Path:
+        return Path(self._directory.name) / f"{index}.pickle"
+
+    def _work(self, path: Path, directory: Path, sender: Connection) -> None:
+        """In a forked process: read chunks until none is left."""
+        try:
+            while (index := self._take_next()) is not None:
+                chunk = _read_chunk(path, *self._spans[index])
+                with (directory / f"{index}.pickle").open("wb") as file:
+                    pickle.dump(chunk, file, protocol=pickle.HIGHEST_PROTOCOL)
+                sender.send(index)
+            sender.send(None)
+        except BaseException:
+            sender.send(traceback.format_exc())
+        finally:
+            sender.close()
+
+    def _take_next(self) -> int | None:
+        with self._next.get_lock():
+            index = int(self._next.value)
+            if index >= len(self._spans):
+                return None
+            self._next.value = index + 1
+            return index
 
 
 def _shares(tickets: int, jobs: int, share: int) -> list[tuple[int, int]]:

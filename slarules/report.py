@@ -56,6 +56,20 @@ class PeriodFigures:
     contacts: ContactFigures
 
 
+def _indented(flat: dict[str, Any], indent: str) -> str:
+    """``json.dumps(flat, indent=2)`` of a dict of plain values, nested ``indent`` deep, in one
+    call to the encoder's C code, which an ``indent`` would turn off (five times slower, for a
+    million breaches): the items come a line each, since JSON text never holds a line break."""
+    if not flat:
+        return "{}"
+    inner = indent + "  "
+    items = _ITEMS_ON_LINES(flat)[1:-1].replace("\n", ",\n" + inner)
+    return f"{{\n{inner}{items}\n{indent}}}"
+
+
+_ITEMS_ON_LINES = json.JSONEncoder(separators=("\n", ": ")).encode
+
+
 @dataclass(frozen=True)
 class Report:
     options: ReportOptions
@@ -82,8 +96,7 @@ class Report:
         head, _, tail = json.dumps(self._as_dict([]), indent=2).partition(key + "[]")
         out.write(head + key)
         for position, row in enumerate(self.breaches):
-            text = json.dumps(row.as_dict(), indent=2).replace("\n", "\n    ")
-            out.write(f"{',' if position else '['}\n    {text}")
+            out.write(f"{',' if position else '['}\n    {_indented(row.as_dict(), '    ')}")
         out.write("\n  ]" if self.breaches else "[]")
         out.write(tail)
 

@@ -3,6 +3,7 @@ checked in real headless Chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -10,6 +11,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slarules import Engine, SlaRulesError, parse_policies
+from slarules import Engine, SlaRulesError, parse_policies, replays
 from slarules.cli import main
 from slarules.metrics import TicketClocks
 from slarules.replays import _CAN_FORK, Replay, _shares
@@ -329,8 +331,8 @@ def test_the_json_written_a_breach_at_a_time_is_the_json_of_the_report(
     _, _, with_breaches = demo_day
     assert with_breaches.breaches
     tricky = Replay(parse_policies('policy "All" { applies when true  first_response within 1h }'))
-    tricky.add({"id": "c", "ticket": "T-1", "type": "ticket.created", "at": MONDAY.isoformat(),
-                "fields": {"group": '\n  "breaches": []'}})  # fmt: skip
+    tricky.add({"id": "c", "ticket": 'T-1 "é"\n', "type": "ticket.created",
+                "at": MONDAY.isoformat(), "fields": {"group": '\n  "breaches": []'}})  # fmt: skip
     for hours in (0, 30):  # none breached yet, then one
         at = MONDAY + timedelta(hours=hours)
         tricky_report = tricky.report(ReportOptions(at=at, by=("group",)))
@@ -338,6 +340,90 @@ def test_the_json_written_a_breach_at_a_time_is_the_json_of_the_report(
             written = io.StringIO()
             report.write_json(written)
             assert written.getvalue() == json.dumps(report.as_dict(), indent=2)
+
+
+def _events_file(tmp_path: Path) -> tuple[Path, list[tuple[int, str]]]:
+    """The demo's day as JSON lines, shuffled, with repeated events far from their first, blank
+    lines, and bad lines of every kind; and the problems a replay must report, by line."""
+    from slarules.demo import generate_day
+
+    events = [json.dumps(event, default=str) for event in generate_day(5, MONDAY.date()).events]
+    random = Random(7)
+    random.shuffle(events)
+    events += random.sample(events, 40)  # repeated, most in other chunks than their first
+    bad = [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe not UTF-8",
+           json.dumps({"id": "n", "ticket": "T", "type": "ticket.created",
+                       "at": "2026-03-02T09:00:00"}).encode()]  # fmt: skip
+    lines = [event.encode() for event in events]
+    for position, line in zip((3, 500, 501, 900, len(lines) - 2), bad, strict=True):
+        lines.insert(position, line)
+    lines.insert(700, b"  ")
+    path = tmp_path / "shuffled.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path, [(number, line.decode(errors="replace")) for number, line in
+                  enumerate(lines, start=1) if line in bad]  # fmt: skip
+
+
+@pytest.mark.parametrize(("jobs", "chunk"), [(1, None), (1, 4096), (2, 4096), (3, 777)])
+def test_an_events_file_read_in_chunks_and_processes_is_the_replay_of_its_lines(
+    tmp_path: Path, jobs: int, chunk: int | None
+) -> None:
+    path, bad = _events_file(tmp_path)
+    policies = parse_policies(POLICY)
+    one_by_one = Replay(policies)
+    for line in path.read_bytes().splitlines():
+        if line.strip():
+            with contextlib.suppress(SlaRulesError):
+                one_by_one.add(line)
+    replayed = Replay(policies)
+    problems: list[tuple[int, str]] = []
+    progress: list[int] = []
+    replayed.add_file(path, jobs=jobs, chunk=chunk,
+                      on_problem=lambda number, what: problems.append((number, what)),
+                      on_progress=progress.append)  # fmt: skip
+    assert list(replayed._histories.items()) == list(one_by_one._histories.items())
+    assert (replayed.events, replayed.duplicates) == (one_by_one.events, one_by_one.duplicates)
+    assert replayed.duplicates == 40
+    assert replayed.latest == one_by_one.latest
+    assert [number for number, _ in problems] == [number for number, _ in bad]
+    assert [what.split(":")[0] for _, what in problems] == [
+        "not JSON", "not an event", "not an event", "not UTF-8 text", "event rejected"]  # fmt: skip
+    assert sum(progress) == path.stat().st_size
+    assert len(progress) > 1 if chunk else len(progress) == 1
+
+
+@pytest.mark.skipif(not _CAN_FORK, reason="one process reads the events where none forks")
+def test_a_failed_reading_process_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = _events_file(tmp_path)
+    parent = os.getpid()
+    read_chunk = replays._read_chunk
+
+    def read_in_the_parent_only(*arguments: Any) -> Any:
+        if os.getpid() != parent:
+            raise ValueError("a bug in a reader")
+        return read_chunk(*arguments)
+
+    monkeypatch.setattr(replays, "_read_chunk", read_in_the_parent_only)
+    with pytest.raises(SlaRulesError, match=r"(?s)reading the events failed:.*a bug in a reader"):
+        Replay(parse_policies(POLICY)).add_file(path, jobs=2, chunk=4096)
+
+
+def test_the_report_of_an_events_file_read_in_processes_is_the_report_of_one(
+    files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy, _ = files
+    path, bad = _events_file(tmp_path)
+    arguments = ["report", str(policy), "--events", str(path), "--by", "policy,metric",
+                 "--format", "json"]  # fmt: skip
+    alone = CliRunner().invoke(main, [*arguments, "--jobs", "1"], catch_exceptions=False)
+    monkeypatch.setattr(replays, "CHUNK", 2048)
+    shared = CliRunner().invoke(main, [*arguments, "--jobs", "2"], catch_exceptions=False)
+    assert (shared.exit_code, shared.stdout, shared.stderr) == (
+        alone.exit_code, alone.stdout, alone.stderr)  # fmt: skip
+    assert json.loads(shared.stdout)["rows"]
+    assert [line.split(": ")[0] for line in shared.stderr.splitlines()] == [
+        f"{path}:{number}" for number, _ in bad
+    ]
 
 
 def test_bad_lines_are_named_and_the_report_goes_on(
