@@ -11,7 +11,7 @@ from __future__ import annotations
 import marshal
 import operator
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, NamedTuple
 
 from slarules._fields import merge_fields
@@ -252,6 +252,27 @@ _AS_IS_VALUES = operator.attrgetter(*_AS_IS)
 class _Step:
     """One instant of one ticket, with a cache of clock measurements valid for that instant."""
 
+    __slots__ = (
+        "_targeted",
+        "_targets",
+        "at",
+        "changed_fields",
+        "elapsed_cache",
+        "emit",
+        "fields_changed",
+        "moved",
+        "node_handled_moved",
+        "note",
+        "predicates",
+        "program",
+        "quiet",
+        "record",
+        "started_any",
+        "ticket",
+        "unsettled",
+        "view",
+    )
+
     def __init__(
         self,
         ticket: TicketState,
@@ -277,8 +298,8 @@ class _Step:
         # whose inputs stand still keeps the value it had (see _may_change).
         # A step without an event, a ticket's first step and a change of policy ask them all.
         self.unsettled = record is None or ticket.last_step is None
-        self.changed_fields: frozenset[str] = (
-            frozenset(record.fields) if record is not None and record.fields else frozenset()
+        self.changed_fields: Collection[str] = (
+            record.fields if record is not None and record.fields else ()
         )
         self.moved: set[str] = set()  # metrics whose cycle started, stopped, paused or resumed
         self.node_handled_moved = False
@@ -477,7 +498,9 @@ class _Step:
             cycle = latest.get(metric.name)
             if cycle is None or cycle.stopped is not None:
                 continue
-            paused = policy_pause or any(pause.evaluate(view) for pause in metric.pauses)
+            paused = policy_pause or (
+                bool(metric.pauses) and any(pause.evaluate(view) for pause in metric.pauses)
+            )
             if paused and cycle.running:
                 cycle.pause(self.at)
                 self._note(cycle, "paused")
