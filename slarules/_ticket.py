@@ -373,15 +373,12 @@ class _Step:
     def select_policy(self) -> None:
         if self.quiet or (self.program.settled_without_events and not self.fields_changed):
             return
-        ticket = self.ticket
-        chosen = next(
-            (
-                policy
-                for policy in self.program.policies
-                if policy.applies is None or policy.applies.evaluate(self.view)
-            ),
-            None,
-        )
+        ticket, view = self.ticket, self.view
+        chosen = None
+        for policy in self.program.policies:
+            if policy.applies is None or policy.applies.evaluate(view):
+                chosen = policy
+                break
         if chosen is not ticket.policy:
             previous = ticket.policy
             ticket.policy = chosen
@@ -407,15 +404,18 @@ class _Step:
         unchanged = self.program.settled_without_events and not self.fields_changed
         for index, metric in self.program.timed_metrics:
             if not unchanged or self._started_lately(metric):
-                self._drain(self._on_conditions(index, metric))
+                produced = self._on_conditions(index, metric)
+                if produced:
+                    self._drain(produced)
         if not unchanged or self.started_any:
             self._settle_pauses()
 
     def _started_lately(self, metric: MetricProgram) -> bool:
         """Whether the metric's cycle is active and started at or after the previous step:
         its stop and cancel conditions may not have been asked about it yet."""
-        cycle = self.ticket.current(metric.name)
-        last = self.ticket.last_step
+        ticket = self.ticket
+        cycle = ticket.latest.get(metric.name)
+        last = ticket.last_step
         return cycle is not None and cycle.active and (last is None or cycle.started >= last)
 
     def _drain(self, signals: list[Signal]) -> None:
@@ -429,7 +429,7 @@ class _Step:
     def _react(self, reaction: Reaction) -> list[Signal]:
         metric = reaction.metric
         produced: list[Signal] = []
-        cycle = self.ticket.current(metric.name)
+        cycle = self.ticket.latest.get(metric.name)
         if cycle is not None and cycle.active:
             if reaction.cancels:
                 produced += self._stop(cycle, cancelled=True)
@@ -444,7 +444,7 @@ class _Step:
     def _on_conditions(self, index: int, metric: MetricProgram) -> list[Signal]:
         ticket, view = self.ticket, self.view
         produced: list[Signal] = []
-        cycle = ticket.current(metric.name)
+        cycle = ticket.latest.get(metric.name)
         if cycle is not None and cycle.active:
             if (
                 metric.cancel is not None
@@ -461,7 +461,7 @@ class _Step:
             ticket.start_held = (
                 ticket.start_held | 1 << index if held else ticket.start_held & ~(1 << index)
             )
-            cycle = ticket.current(metric.name)
+            cycle = ticket.latest.get(metric.name)
             fresh = cycle is None or (metric.repeat and not cycle.active and not was_held)
             if held and fresh:
                 produced += self._start(metric)
