@@ -225,7 +225,7 @@ class _Chunk:
     """What reading one chunk of an events file gave: its events packed, each with its ticket,
     in file order; its bad lines, numbered within the chunk; and how many lines it has."""
 
-    packed: Iterable[tuple[str, bytes]]
+    packed: list[tuple[str, bytes]]
     problems: list[tuple[int, str]]
     lines: int
 
@@ -257,23 +257,24 @@ class _Readers:
         self._directory = tempfile.TemporaryDirectory(prefix="slarules-replay-")
         context = multiprocessing.get_context("fork")
         self._next = context.Value("q", 0)  # the first chunk no process has taken
-        self._read: dict[int, Path] = {}
-        self._workers: list[tuple[BaseProcess, Connection]] = []
+        self._read: set[int] = set()
+        self._processes: list[BaseProcess] = []
+        self._listening: list[Connection] = []  # to the processes with chunks still to read
         for _ in range(processes):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(
-                target=self._work, args=(path, Path(self._directory.name), sender), daemon=True
-            )
+            process = context.Process(target=self._work, args=(path, sender), daemon=True)
             process.start()
             sender.close()
-            self._workers.append((process, receiver))
+            self._processes.append(process)
+            self._listening.append(receiver)
 
     def __enter__(self) -> Iterator[_Chunk]:
         return self._chunks()
 
     def __exit__(self, *exception: object) -> None:
-        for process, receiver in self._workers:
+        for receiver in self._listening:
             receiver.close()
+        for process in self._processes:
             process.kill()  # done already, unless the replay stopped short
             process.join()
         self._directory.cleanup()
@@ -282,15 +283,17 @@ class _Readers:
         for index in range(len(self._spans)):
             while index not in self._read:
                 self._wait()
-            file = self._read.pop(index)
+            self._read.remove(index)
+            file = self._file(index)
             with file.open("rb") as read:
                 yield pickle.load(read)
             file.unlink()
 
     def _wait(self) -> None:
         """Until a process says it has read a chunk (or has none left)."""
-        ready = multiprocessing.connection.wait([receiver for _, receiver in self._workers])
-        for receiver in ready:
+        if not self._listening:
+            raise SlaRulesError("the processes reading the events ended with chunks unread")
+        for receiver in multiprocessing.connection.wait(self._listening):
             assert isinstance(receiver, Connection)
             try:
                 message = receiver.recv()
@@ -299,20 +302,20 @@ class _Readers:
             if isinstance(message, str):
                 raise SlaRulesError(f"a process reading the events failed: {message}")
             if message is None:  # finished: listen to the others
-                self._workers = [w for w in self._workers if w[1] is not receiver]
+                self._listening.remove(receiver)
                 receiver.close()
             else:
-                self._read[message] = self._file(message)
+                self._read.add(message)
 
     def _file(self, index: int) -> Path:
         return Path(self._directory.name) / f"{index}.pickle"
 
-    def _work(self, path: Path, directory: Path, sender: Connection) -> None:
+    def _work(self, path: Path, sender: Connection) -> None:
         """In a forked process: read chunks until none is left."""
         try:
             while (index := self._take_next()) is not None:
                 chunk = _read_chunk(path, *self._spans[index])
-                with (directory / f"{index}.pickle").open("wb") as file:
+                with self._file(index).open("wb") as file:
                     pickle.dump(chunk, file, protocol=pickle.HIGHEST_PROTOCOL)
                 sender.send(index)
             sender.send(None)
