@@ -22,13 +22,13 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from slarules._history import Record, add, has_id, instant_and_id, pack
+from slarules._history import Record, add, has_id, instant_and_id, pack, records
 from slarules._instants import from_micros, to_micros
 from slarules._jsonlines import line_problem, lines, ranges
 from slarules._program import compile_program
@@ -75,10 +75,7 @@ class Replay:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
         self._program = compile_program(policies).without_actions()
-        self._histories: dict[str, bytes] = {}
-        self._latest: int | None = None
-        self.events = 0
-        self.duplicates = 0  # events whose id the ticket already had, left out
+        self._gathered = _Gathered()
 
     @classmethod
     def from_file(cls, path: str | Path, plugins: Plugins | None = None) -> Replay:
@@ -90,7 +87,7 @@ class Replay:
     def add(self, event: EventInput) -> None:
         """Take one event, in any order; a bad one raises :class:`EventError`."""
         parsed = Event.parse(event)
-        self._take(parsed.ticket, pack(Record.of(parsed)))
+        self._gathered.take(parsed.ticket, pack(Record.of(parsed)))
 
     def add_many(self, events: Iterable[EventInput]) -> list[tuple[int, EventError]]:
         """Take events; the bad ones are left out and returned with their positions."""
@@ -129,8 +126,7 @@ class Replay:
             else:
                 chunks = (_read_chunk(path, start, stop) for start, stop in spans)
             for (start, stop), read in zip(spans, chunks, strict=True):
-                for packed in read.packed:
-                    self._take(*packed)
+                self._gathered.merge(read.gathered)
                 if on_problem:
                     for number, problem in read.problems:
                         on_problem(numbered + number, problem)
@@ -139,9 +135,24 @@ class Replay:
                     on_progress(stop - start)
 
     @property
+    def events(self) -> int:
+        """The events taken."""
+        return self._gathered.events
+
+    @property
+    def duplicates(self) -> int:
+        """The events left out because their ticket had an event of their id."""
+        return self._gathered.duplicates
+
+    @property
     def latest(self) -> datetime | None:
         """The instant of the latest event taken."""
-        return None if self._latest is None else from_micros(self._latest)
+        latest = self._gathered.latest
+        return None if latest is None else from_micros(latest)
+
+    @property
+    def _histories(self) -> dict[str, bytes]:
+        return self._gathered.histories
 
     def tickets(self) -> list[str]:
         return list(self._histories)
@@ -185,17 +196,6 @@ class Replay:
             gc.unfreeze()
         return count.report()
 
-    def _take(self, ticket: str, packed: bytes) -> None:
-        history = self._histories.get(ticket, b"")
-        at, event_id = instant_and_id(packed)
-        if has_id(history, event_id):
-            self.duplicates += 1
-            return
-        self._histories[ticket] = add(history, packed)
-        self.events += 1
-        if self._latest is None or at > self._latest:
-            self._latest = at
-
     def _measure(self, at: int, start: int, stop: int) -> Iterator[TicketClocks]:
         program = self._program
         for ticket, history in itertools.islice(self._histories.items(), start, stop):
@@ -221,17 +221,54 @@ class Replay:
 
 
 @dataclass
-class _Chunk:
-    """What reading one chunk of an events file gave: its events packed, each with its ticket,
-    in file order; its bad lines, numbered within the chunk; and how many lines it has."""
+class _Gathered:
+    """Events gathered by ticket, packed in time order (see :mod:`slarules._history`), and
+    counted as they came."""
 
-    packed: list[tuple[str, bytes]]
+    histories: dict[str, bytes] = field(default_factory=dict)
+    events: int = 0
+    duplicates: int = 0  # events whose id the ticket already had, left out
+    latest: int | None = None
+
+    def take(self, ticket: str, packed: bytes) -> None:
+        history = self.histories.get(ticket, b"")
+        at, event_id = instant_and_id(packed)
+        if has_id(history, event_id):
+            self.duplicates += 1
+            return
+        self.histories[ticket] = add(history, packed)
+        self.events += 1
+        if self.latest is None or at > self.latest:
+            self.latest = at
+
+    def merge(self, later: _Gathered) -> None:
+        """Take what ``later`` gathered as if its events came one by one after these: its
+        tickets new here, most of them, keep their histories whole."""
+        self.events += later.events
+        self.duplicates += later.duplicates
+        for ticket, history in later.histories.items():
+            if ticket not in self.histories:
+                self.histories[ticket] = history
+                continue
+            for packed in records(history):
+                self.events -= 1  # counted in later's events, and taken again here
+                self.take(ticket, packed)
+        if later.latest is not None and (self.latest is None or later.latest > self.latest):
+            self.latest = later.latest
+
+
+@dataclass
+class _Chunk:
+    """What reading one chunk of an events file gave: its events gathered, its bad lines
+    numbered within the chunk, and how many lines it has."""
+
+    gathered: _Gathered
     problems: list[tuple[int, str]]
     lines: int
 
 
 def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
-    packed: list[tuple[str, bytes]] = []
+    gathered = _Gathered()
     problems: list[tuple[int, str]] = []
     number = 0
     for number, line in enumerate(lines(path, start, stop), start=1):
@@ -243,8 +280,8 @@ def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
             # A text refused as an event may be no JSON object at all: say so rather.
             problems.append((number, line_problem(line) or str(error)))
             continue
-        packed.append((event.ticket, pack(Record.of(event))))
-    return _Chunk(packed, problems, number)
+        gathered.take(event.ticket, pack(Record.of(event)))
+    return _Chunk(gathered, problems, number)
 
 
 class _Readers:

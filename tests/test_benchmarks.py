@@ -68,5 +68,10 @@ def test_report_benchmark_runs_agrees_with_pandas_and_projects() -> None:
     output = completed.stdout + completed.stderr
     # It exits 1 when slarules and pandas disagree, or the report in shares differs.
     assert completed.returncode == 0, output
-    for line in ("gathering:", "replaying", "ratio slarules / pandas", "projected to 1,000,000"):
+    for line in (
+        "gathering from a JSON lines file:",
+        "replaying",
+        "ratio slarules / pandas",
+        "projected to 1,000,000",
+    ):
         assert line in output, output

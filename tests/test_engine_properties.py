@@ -142,6 +142,19 @@ histories = st.lists(
 )
 
 
+def _ingest_as_the_host_clock_moves(
+    engine: Engine, events: list[dict[str, Any]], host_clock: list[datetime]
+) -> list[Action]:
+    """The actions of ingesting the events, the host's clock moving on after each of the first
+    ones, then to END."""
+    returned: list[Action] = []
+    for position, event in enumerate(events):
+        returned += engine.ingest(event)
+        if position < len(host_clock):
+            returned += engine.advance(host_clock[position])
+    return returned + engine.advance(END)
+
+
 def _time_order(event: dict[str, Any]) -> tuple[str, int, str]:
     rank = 0 if event["type"] == "ticket.created" else 2 if "updated" in event["type"] else 3
     return (event["at"], rank, event["id"])
@@ -158,12 +171,7 @@ def test_any_arrival_order_ends_like_a_sorted_replay(
     host_clock = sorted(START + timedelta(minutes=m) for m in host_minutes)
 
     incremental = Engine.from_text(POLICIES)
-    returned: list[Action] = []
-    for position, event in enumerate(arrival):
-        returned += incremental.ingest(event)
-        if position < len(host_clock):
-            returned += incremental.advance(host_clock[position])
-    returned += incremental.advance(END)
+    returned = _ingest_as_the_host_clock_moves(incremental, arrival, host_clock)
 
     replayed = Engine.from_text(POLICIES)
     in_order = replayed.ingest_many(sorted(events, key=_time_order))
@@ -342,12 +350,7 @@ def _assert_asked_when_moved_as_always(
 ) -> list[Action]:
     def run() -> tuple[list[Action], dict[str, Any]]:
         engine = Engine.from_text(POLICIES + FIELD_AND_NODE_TRIGGERS)
-        returned: list[Action] = []
-        for position, event in enumerate(events):
-            returned += engine.ingest(event)
-            if position < len(host_clock):
-                returned += engine.advance(host_clock[position])
-        returned += engine.advance(END)
+        returned = _ingest_as_the_host_clock_moves(engine, events, host_clock)
         seen = {ticket: (engine.clocks(ticket, END), engine.explain(ticket, END))
                 for ticket in engine.tickets()}  # fmt: skip
         return returned, seen

@@ -4,7 +4,9 @@ Workload: the engine benchmark's seeded tickets (ten events each) through the bu
 policy file, the way ``slarules report --events`` goes (:class:`slarules.replays.Replay`).
 Measured:
 
-* gathering: events per second into a replay (validation, then packed by ticket);
+* gathering: events per second into a replay (validation, then packed by ticket), from a JSON
+  lines file as ``slarules report --events`` reads it (:meth:`Replay.add_file`), in one process
+  and in one for each usable core;
 * the report, ticket by ticket: each ticket replayed, measured and counted into
   :func:`slarules.report.build_report` (grouped figures, percentiles, breaches, the four service
   level formulas, per-hour periods in Europe/Berlin), and apart, the replay alone and so the
@@ -26,10 +28,13 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import json
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
@@ -55,12 +60,19 @@ TARGET_SECONDS = 60.0
 TARGET_BYTES = 2 * 1024**3
 
 
-def gather(events: list[dict[str, Any]]) -> tuple[Replay, float]:
-    """The events gathered by ticket, as `slarules report` takes them, and the seconds it took."""
+def write_events(events: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as file:
+        for event in events:
+            file.write(json.dumps({**event, "at": event["at"].isoformat()}) + "\n")
+
+
+def gather(path: Path, jobs: int) -> tuple[Replay, float]:
+    """The events of a JSON lines file gathered by ticket, as `slarules report --events` takes
+    them, and the seconds it took."""
     replayed = Replay.from_file(example_policy_path())
     gc.collect()
     started = time.perf_counter()
-    replayed.add_many(events)
+    replayed.add_file(path, jobs=jobs)
     return replayed, time.perf_counter() - started
 
 
@@ -127,11 +139,11 @@ def report_options(at: datetime) -> ReportOptions:
     return ReportOptions(at=at, by=("policy", "metric"), period="hour", timezone="Europe/Berlin")
 
 
-def whole_way(events: list[dict[str, Any]]) -> None:
-    """As `slarules report --events`: gathering, then the report ticket by ticket."""
-    replayed, _ = gather(events)
-    end = max(event["at"] for event in events)
-    report(replayed.measure(end), end)
+def whole_way(path: Path) -> None:
+    """As `slarules report --events --jobs 1`: gathering, then the report ticket by ticket."""
+    replayed, _ = gather(path, jobs=1)
+    assert replayed.latest is not None
+    report(replayed.measure(replayed.latest), replayed.latest)
 
 
 def traced_peak(work: Callable[[], object]) -> int:
@@ -183,16 +195,25 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     events = generate(options.tickets, options.seed)
     end = max(event["at"] for event in events)
-    replayed, gathering = gather(events)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    events_file = scratch / "events.jsonl"
+    write_events(events, events_file)
+    jobs = len(os.sched_getaffinity(0))
+    _, gathering_shared = gather(events_file, jobs)
+    replayed, gathering = gather(events_file, 1)
     replaying, measuring, counting = Phases(replayed, end, 0, options.tickets).run()
     reporting, after_replay = replaying + measuring + counting, measuring + counting
     measured = list(replayed.measure(end))
     clocks = sum(len(t.clocks) for t in measured)
     print(f"{options.tickets:,} tickets, {len(events):,} events, {clocks:,} clocks")
     print(
-        f"gathering: {len(events) / gathering:,.0f} events/s ({gathering:.1f} s); the report "
-        f"ticket by ticket, one process: {reporting:.1f} s: replaying {replaying:.1f} s, "
-        f"measuring {measuring:.1f} s, counting {counting:.1f} s"
+        f"gathering from a JSON lines file: {len(events) / gathering:,.0f} events/s "
+        f"({gathering:.1f} s) in one process, {len(events) / gathering_shared:,.0f} events/s "
+        f"({gathering_shared:.1f} s) in {_processes(jobs)} (Replay.add_file)"
+    )
+    print(
+        f"the report ticket by ticket, one process: {reporting:.1f} s: replaying "
+        f"{replaying:.1f} s, measuring {measuring:.1f} s, counting {counting:.1f} s"
     )
     seconds, ours = report(measured, end)
     pandas_seconds, theirs = with_pandas(measured)
@@ -204,7 +225,6 @@ def main(argv: list[str] | None = None) -> None:
           f"figures: {pandas_seconds:.2f} s; ratio slarules / pandas "
           f"{seconds / pandas_seconds:.2f}")  # fmt: skip
     del measured
-    jobs = len(os.sched_getaffinity(0))
     shares = in_shares(replayed, end, jobs)
     slowest = max(shares, key=sum)
     started = time.perf_counter()
@@ -219,12 +239,10 @@ def main(argv: list[str] | None = None) -> None:
         "(the events it shares with the first included)"
     )
     del replayed
-    sample = (
-        events
-        if options.memory_tickets == options.tickets
-        else generate(options.memory_tickets, options.seed)
-    )
-    pipeline = traced_peak(lambda: whole_way(sample))
+    if options.memory_tickets != options.tickets:
+        write_events(generate(options.memory_tickets, options.seed), events_file)
+    pipeline = traced_peak(lambda: whole_way(events_file))
+    shutil.rmtree(scratch)
     per_ticket = pipeline / options.memory_tickets
     print(f"peak of the whole way ({options.memory_tickets:,} tickets): "
           f"{pipeline / 1024**2:.0f} MiB, {per_ticket:,.0f} B per ticket")  # fmt: skip
@@ -237,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
          (slowest[1] + slowest[2]) * scale),
         ("the whole way, gathering and replay included, one process",
          (gathering + reporting) * scale),
-        (f"the whole way, {_processes(len(shares))}", (gathering + parallel) * scale),
+        (f"the whole way, {_processes(jobs)}", (gathering_shared + parallel) * scale),
     ):  # fmt: skip
         print(
             f"projected to {TARGET_TICKETS:,} tickets (linear), {label}: {total:,.0f} s "
