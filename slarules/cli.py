@@ -599,9 +599,14 @@ def _report_replay(policy: str, events: str | None, db: str | None, jobs: int) -
         errors = Console(stderr=True)
         advance = None
         if errors.is_terminal:  # pipes and files get no bar, not even its newline
-            bar = stack.enter_context(Progress(console=errors, transient=True))
+            # Drawn when the replay advances, by no thread of its own: processes are forked.
+            bar = stack.enter_context(Progress(console=errors, transient=True, auto_refresh=False))
             task = bar.add_task(f"replaying {path.name}", total=path.stat().st_size)
-            advance = functools.partial(bar.advance, task)
+
+            def advance(read: int) -> None:
+                bar.advance(task, read)
+                bar.refresh()
+
         replayed.add_file(path, jobs=jobs, on_problem=problem, on_progress=advance)
     return replayed
 
