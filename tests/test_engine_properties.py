@@ -310,8 +310,14 @@ def test_a_state_frozen_and_thawed_at_every_step_goes_on_like_one_never_frozen(
 
 
 # Triggers on fields alone, on the node's attributes, on clocks' ends and on the node's clocks,
-# besides those above.
+# besides those above, and a metric that starts, stops and pauses on fields.
 FIELD_AND_NODE_TRIGGERS = """
+metric urgent_time {
+    start when priority == "urgent"
+    stop when priority == "normal" or status == "solved"
+    pause while status == "hold"
+}
+trigger "urgent time runs" when urgent_time.running and not urgent_time.paused then tag "urgent"
 trigger "urgent waits" when status == "pending" and priority == "urgent" then tag "urgent-waits"
 trigger "bo handled it" when node.assignee == "bo" and not node.unhandled then notify "lead"
 trigger "answered" when first_response.met then tag "answered"
@@ -323,12 +329,17 @@ trigger "all met" when met then tag "all-met"
 
 
 @settings(max_examples=60, deadline=None)
-@given(histories, st.lists(st.integers(0, 6 * 24 * 60), max_size=4))
+@given(
+    histories,
+    st.lists(st.integers(0, 6 * 24 * 60), max_size=4),
+    st.sampled_from([POLICIES, TIMED_STOP + POLICIES]),
+)
 def test_triggers_asked_only_when_their_inputs_moved_fire_as_if_asked_at_every_step(
-    history: list[Any], host_minutes: list[int]
+    history: list[Any], host_minutes: list[int], policies: str
 ) -> None:
     host_clock = sorted(START + timedelta(minutes=m) for m in host_minutes)
-    _assert_asked_when_moved_as_always(sorted(_events(history), key=_time_order), host_clock)
+    events = sorted(_events(history), key=_time_order)
+    _assert_asked_when_moved_as_always(events, host_clock, policies)
 
 
 def test_a_handler_acting_after_a_handover_within_the_node_moves_node_triggers() -> None:
@@ -346,10 +357,10 @@ def test_a_handler_acting_after_a_handover_within_the_node_moves_node_triggers()
 
 
 def _assert_asked_when_moved_as_always(
-    events: list[dict[str, Any]], host_clock: list[datetime]
+    events: list[dict[str, Any]], host_clock: list[datetime], policies: str = POLICIES
 ) -> list[Action]:
     def run() -> tuple[list[Action], dict[str, Any]]:
-        engine = Engine.from_text(POLICIES + FIELD_AND_NODE_TRIGGERS)
+        engine = Engine.from_text(policies + FIELD_AND_NODE_TRIGGERS)
         returned = _ingest_as_the_host_clock_moves(engine, events, host_clock)
         seen = {ticket: (engine.clocks(ticket, END), engine.explain(ticket, END))
                 for ticket in engine.tickets()}  # fmt: skip

@@ -350,3 +350,32 @@ def test_a_clock_started_on_an_event_without_fields_pauses_if_the_status_says_so
     engine.ingest(events.updated("T-1", "2026-03-02T10:10:00Z", status="open"))
     (next_response,) = engine.clocks("T-1", utc("2026-03-02T10:40:00Z"))
     assert next_response.elapsed == 30 * MINUTE
+
+
+def test_a_ticket_solved_after_other_changes_meets_its_resolution(events: Events) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  calendar always  resolution within 8h }'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:30:00Z", priority="high", group="billing"))
+    engine.ingest(events.updated("T-1", "2026-03-02T11:00:00Z", status="solved"))
+    resolution = clock(engine, "T-1", "resolution", "2026-03-02T12:00:00Z")
+    assert (resolution.state, resolution.elapsed) == (ClockState.MET, 2 * HOUR)
+
+
+def test_a_ticket_on_hold_runs_again_under_a_policy_that_does_not_wait_on_hold(
+    events: Events,
+) -> None:
+    engine = Engine.from_text("""
+        policy "Urgent" { applies when priority == "urgent"  calendar always
+                          resolution within 4h  pause while status == "pending" }
+        policy "Normal" { applies when true  calendar always
+                          resolution within 1d  pause while status in ["pending", "hold"] }
+    """)
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", priority="normal", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="hold"))
+    # Raised to urgent while on hold: the urgent policy does not pause on hold.
+    engine.ingest(events.updated("T-1", "2026-03-02T11:00:00Z", priority="urgent"))
+    resolution = clock(engine, "T-1", "resolution", "2026-03-02T12:00:00Z")
+    assert (resolution.state, resolution.elapsed) == (ClockState.RUNNING, 2 * HOUR)
+    assert resolution.due_at == utc("2026-03-02T14:00:00Z")
