@@ -113,9 +113,9 @@ class Replay:
         bytes (:data:`CHUNK` unless given) or so at a time.
 
         Reading and checking the events takes most of the time. With ``jobs`` above one, as
-        many forked processes read chunks of the file and pack their events, and this one takes
-        the packed events chunk by chunk in file order: the same replay, sooner on a machine
-        with the cores. Where processes cannot fork safely, this one reads the file."""
+        many forked processes read chunks of the file and gather each chunk's events by ticket,
+        and this one takes the chunks in file order: the same replay, sooner on a machine with
+        the cores. Where processes cannot fork safely, this one reads the file."""
         path = Path(path)
         spans = ranges(path, chunk or CHUNK)
         numbered = 0  # the lines of the chunks taken
