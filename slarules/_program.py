@@ -117,6 +117,11 @@ class TriggerProgram:
     text: str  # the condition as written, for reasons
     actions: tuple[ActionProgram, ...]
 
+    @cached_property
+    def clocks(self) -> tuple[str, ...]:
+        """The metrics its condition reads, sorted ("*" for the ticket's clocks as a whole)."""
+        return tuple(sorted(self.condition.metrics))
+
 
 @dataclass(frozen=True)
 class ScheduleProgram:

@@ -250,7 +250,8 @@ _AS_IS_VALUES = operator.attrgetter(*_AS_IS)
 
 
 class _Step:
-    """One instant of one ticket, with a cache of clock measurements valid for that instant."""
+    """One instant of one ticket, with a cache of clock measurements valid for that instant;
+    also the view its conditions read (:class:`~slarules.conditions.TicketView`)."""
 
     __slots__ = (
         "_targeted",
@@ -259,6 +260,7 @@ class _Step:
         "changed_fields",
         "elapsed_cache",
         "emit",
+        "fields",
         "fields_changed",
         "moved",
         "node_handled_moved",
@@ -270,7 +272,6 @@ class _Step:
         "started_any",
         "ticket",
         "unsettled",
-        "view",
     )
 
     def __init__(
@@ -308,7 +309,7 @@ class _Step:
         self._targeted: list[tuple[Cycle, int]] | None = None
         # While triggers run, clocks stand still: `overdue` and friends are worked out once.
         self.predicates: dict[str, bool] | None = None
-        self.view = _View(self)
+        self.fields = ticket.fields  # what conditions read; merged into in place
 
     # -- events ----------------------------------------------------------------------------
 
@@ -373,10 +374,10 @@ class _Step:
     def select_policy(self) -> None:
         if self.quiet or (self.program.settled_without_events and not self.fields_changed):
             return
-        ticket, view = self.ticket, self.view
+        ticket = self.ticket
         chosen = None
         for policy in self.program.policies:
-            if policy.applies is None or policy.applies.evaluate(view):
+            if policy.applies is None or policy.applies.evaluate(self):
                 chosen = policy
                 break
         if chosen is not ticket.policy:
@@ -402,6 +403,8 @@ class _Step:
         # Conditions on fields alone cannot change while the fields stay as they were: they are
         # asked again only about a cycle that started since they were last asked.
         unchanged = self.program.settled_without_events and not self.fields_changed
+        if unchanged and not self.started_any and not self._any_started_lately():
+            return  # and no condition can start one: each asks about a cycle started lately
         for index, metric in self.program.timed_metrics:
             if not unchanged or self._started_lately(metric):
                 produced = self._on_conditions(index, metric)
@@ -409,6 +412,12 @@ class _Step:
                     self._drain(produced)
         if not unchanged or self.started_any:
             self._settle_pauses()
+
+    def _any_started_lately(self) -> bool:
+        """Whether some cycle started at or after the previous step (cycles are kept in start
+        order)."""
+        cycles, last = self.ticket.cycles, self.ticket.last_step
+        return bool(cycles) and (last is None or cycles[-1].started >= last)
 
     def _started_lately(self, metric: MetricProgram) -> bool:
         """Whether the metric's cycle is active and started at or after the previous step:
@@ -421,42 +430,40 @@ class _Step:
     def _drain(self, signals: list[Signal]) -> None:
         """Apply signals in order, and the starts and stops they cause (``start of X``)."""
         queue = list(signals)
-        while queue:
-            signal = queue.pop(0)
-            for reaction in self.program.reactions(signal):
-                queue += self._react(reaction)
+        reactions = self.program.reactions
+        for signal in queue:  # grows as reactions produce signals
+            for reaction in reactions(signal):
+                self._react(reaction, queue)
 
-    def _react(self, reaction: Reaction) -> list[Signal]:
+    def _react(self, reaction: Reaction, produced: list[Signal]) -> None:
         metric = reaction.metric
-        produced: list[Signal] = []
         cycle = self.ticket.latest.get(metric.name)
         if cycle is not None and cycle.active:
             if reaction.cancels:
-                produced += self._stop(cycle, cancelled=True)
+                produced.append(self._stop(cycle, cancelled=True))
             elif reaction.stops:
-                produced += self._stop(cycle, cancelled=False)
+                produced.append(self._stop(cycle, cancelled=False))
             else:
-                return produced
+                return
         if reaction.starts and (cycle is None or metric.repeat):
-            produced += self._start(metric)
-        return produced
+            produced.append(self._start(metric))
 
     def _on_conditions(self, index: int, metric: MetricProgram) -> list[Signal]:
-        ticket, view = self.ticket, self.view
+        ticket = self.ticket
         produced: list[Signal] = []
         cycle = ticket.latest.get(metric.name)
         if cycle is not None and cycle.active:
             if (
                 metric.cancel is not None
                 and metric.cancel.condition
-                and metric.cancel.condition.evaluate(view)
+                and metric.cancel.condition.evaluate(self)
             ):
-                produced += self._stop(cycle, cancelled=True)
-            elif metric.stop.condition is not None and metric.stop.condition.evaluate(view):
-                produced += self._stop(cycle, cancelled=False)
+                produced.append(self._stop(cycle, cancelled=True))
+            elif metric.stop.condition is not None and metric.stop.condition.evaluate(self):
+                produced.append(self._stop(cycle, cancelled=False))
         condition = metric.start.condition
         if condition is not None:
-            held = condition.evaluate(view)
+            held = condition.evaluate(self)
             was_held = bool(ticket.start_held >> index & 1)
             ticket.start_held = (
                 ticket.start_held | 1 << index if held else ticket.start_held & ~(1 << index)
@@ -464,10 +471,10 @@ class _Step:
             cycle = ticket.latest.get(metric.name)
             fresh = cycle is None or (metric.repeat and not cycle.active and not was_held)
             if held and fresh:
-                produced += self._start(metric)
+                produced.append(self._start(metric))
         return produced
 
-    def _start(self, metric: MetricProgram) -> list[Signal]:
+    def _start(self, metric: MetricProgram) -> Signal:
         ticket = self.ticket
         previous = ticket.latest.get(metric.name)
         node = ticket.node if metric.name in _NODE_METRICS else None
@@ -478,20 +485,19 @@ class _Step:
         self.moved.add(metric.name)
         self._targets = self._targeted = None
         self._note(cycle, "started")
-        return [("metric", "start", metric.name)]
+        return ("metric", "start", metric.name)
 
-    def _stop(self, cycle: Cycle, cancelled: bool) -> list[Signal]:
+    def _stop(self, cycle: Cycle, cancelled: bool) -> Signal:
         cycle.stop(self.at, cancelled)
         self.moved.add(cycle.metric)
         self.elapsed_cache.pop(id(cycle), None)
         self._note(cycle, "cancelled" if cancelled else "stopped")
-        return [("metric", "stop", cycle.metric)]
+        return ("metric", "stop", cycle.metric)
 
     def _settle_pauses(self) -> None:
         ticket = self.ticket
-        view = self.view
         policy_pause = ticket.policy is not None and any(
-            pause.evaluate(view) for pause in ticket.policy.pauses
+            pause.evaluate(self) for pause in ticket.policy.pauses
         )
         latest = ticket.latest
         for metric in self.program.metrics:
@@ -499,7 +505,7 @@ class _Step:
             if cycle is None or cycle.stopped is not None:
                 continue
             paused = policy_pause or (
-                bool(metric.pauses) and any(pause.evaluate(view) for pause in metric.pauses)
+                bool(metric.pauses) and any(pause.evaluate(self) for pause in metric.pauses)
             )
             if paused and cycle.running:
                 cycle.pause(self.at)
@@ -541,6 +547,46 @@ class _Step:
             self._targeted = [(c, t) for c, t in self.targets().values() if t is not None]
         return self._targeted
 
+    # -- the view conditions read (TicketView) ----------------------------------------------
+
+    def clock(self, metric: str, attribute: str) -> Any:
+        found = self.targets().get(metric)
+        if found is None:
+            return False if attribute in _BOOLEAN else None
+        return _clock_attribute(self, found[0], found[1], attribute)
+
+    def node(self, attribute: str) -> Any:
+        ticket = self.ticket
+        node = ticket.node
+        if attribute == "name":
+            return node
+        if attribute == "assignee":
+            return ticket.handler if node else None
+        if attribute == "unhandled":
+            return node is not None and not ticket.node_handled
+        if attribute == "entered_at":
+            return ticket.node_entered if node else None
+        clocks = [
+            (cycle, target)
+            for cycle, target in self.targeted()
+            if node is not None
+            and cycle.node == node
+            and cycle.started >= (ticket.node_entered or 0)
+        ]
+        return _predicate(self, clocks, attribute)
+
+    def predicate(self, name: str) -> bool:
+        known = self.predicates
+        if known is None:
+            return _predicate(self, self.targeted(), name)
+        value = known.get(name)
+        if value is None:
+            value = known[name] = _predicate(self, self.targeted(), name)
+        return value
+
+    def report(self, query: ReportQuery) -> Any:
+        raise AssertionError(f"`{query.function}` in a ticket condition passed validation")
+
     # -- triggers ----------------------------------------------------------------------------
 
     def fire_triggers(self) -> None:
@@ -549,7 +595,7 @@ class _Step:
         for index, trigger in enumerate(self.program.triggers):
             if not self._may_change(trigger.condition):
                 continue
-            held = trigger.condition.evaluate(self.view)
+            held = trigger.condition.evaluate(self)
             was_held = bool(ticket.edges >> index & 1)
             if held and not was_held:
                 ticket.edges |= 1 << index
@@ -618,7 +664,7 @@ class _Step:
         """Which cycle of its clocks a trigger fires in: ``resolution:1``, ``node:2``, …"""
         ticket = self.ticket
         parts = []
-        for metric in sorted(trigger.condition.metrics):
+        for metric in trigger.clocks:
             if metric == "*":
                 parts.append(f"clocks:{len(ticket.cycles)}")
             else:
@@ -658,8 +704,9 @@ class _Step:
 
     def _cause_clock(self, trigger: TriggerProgram) -> Cycle | None:
         """The clock a trigger is about: the one it names, else the one most over its target."""
-        named = [m for m in sorted(trigger.condition.metrics) if m != "*"]
-        for metric in named:
+        for metric in trigger.clocks:
+            if metric == "*":
+                continue
             cycle = self.ticket.current(metric)
             if cycle is not None:
                 return cycle
@@ -689,7 +736,7 @@ class _Step:
         return f"{name} {format_duration(remaining * MICROSECOND)} left, {used}"
 
     def _argument(self, argument: Evaluate | Template) -> str | None:
-        return action_argument(argument, self.view)
+        return action_argument(argument, self)
 
     # -- warnings ----------------------------------------------------------------------------
 
@@ -736,20 +783,21 @@ class _Step:
     def next_wakeup(self) -> int | None:
         """The earliest instant after this step at which a condition, a warning, a breach or a
         repeat can change with no new event."""
-        candidates: list[int] = []
+        at = self.at
+        earliest = None
         repeats = self.ticket.repeats
         if repeats:
-            candidates += (due for due, _, _ in repeats.values() if due is not None)
+            dues = (due for due, _, _ in repeats.values() if due is not None and due > at)
+            earliest = min(dues, default=None)
         for cycle, target in self.targeted():
             if not cycle.running:
                 continue
             wake = cycle.wake
-            if wake is None or wake <= self.at:
+            if wake is None or wake <= at:
                 wake = cycle.wake = self._cycle_wakeup(cycle, target)
-            if wake != _NEVER:
-                candidates.append(wake)
-        later = [c for c in candidates if c > self.at]
-        return min(later, default=None)
+            if wake != _NEVER and wake > at and (earliest is None or wake < earliest):
+                earliest = wake
+        return earliest
 
     def _cycle_wakeup(self, cycle: Cycle, target: int) -> int:
         """The first instant at which the running cycle's elapsed time passes the next amount
@@ -773,7 +821,7 @@ class _Step:
             for warn in found.warn_at:
                 yield warn_amount(target, warn)
         for threshold in self.program.thresholds.get(cycle.metric, ()):
-            value = threshold.value(self.view)
+            value = threshold.value(self)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
             yield from _elapsed_amounts(threshold, value, target)
@@ -860,56 +908,6 @@ def _display(path: str, value: Any) -> str:
     if attribute == "percent":
         return f"{value:g}%"
     return str(value)
-
-
-class _View:
-    """What conditions read at one step: fields, clocks, the node, the ticket's predicates."""
-
-    __slots__ = ("fields", "step")
-
-    def __init__(self, step: _Step) -> None:
-        self.step = step
-        self.fields = step.ticket.fields
-
-    def clock(self, metric: str, attribute: str) -> Any:
-        step = self.step
-        found = step.targets().get(metric)
-        if found is None:
-            return False if attribute in _BOOLEAN else None
-        return _clock_attribute(step, found[0], found[1], attribute)
-
-    def node(self, attribute: str) -> Any:
-        step, ticket = self.step, self.step.ticket
-        node = ticket.node
-        if attribute == "name":
-            return node
-        if attribute == "assignee":
-            return ticket.handler if node else None
-        if attribute == "unhandled":
-            return node is not None and not ticket.node_handled
-        if attribute == "entered_at":
-            return ticket.node_entered if node else None
-        clocks = [
-            (cycle, target)
-            for cycle, target in step.targeted()
-            if node is not None
-            and cycle.node == node
-            and cycle.started >= (ticket.node_entered or 0)
-        ]
-        return _predicate(step, clocks, attribute)
-
-    def predicate(self, name: str) -> bool:
-        step = self.step
-        known = step.predicates
-        if known is None:
-            return _predicate(step, step.targeted(), name)
-        value = known.get(name)
-        if value is None:
-            value = known[name] = _predicate(step, step.targeted(), name)
-        return value
-
-    def report(self, query: ReportQuery) -> Any:
-        raise AssertionError(f"`{query.function}` in a ticket condition passed validation")
 
 
 _BOOLEAN = frozenset({"overdue", "breached", "paused", "met", "running"})

@@ -253,7 +253,9 @@ class Cycle:
             self.crossing(calendar, target) if breached or state is not ClockState.PAUSED else None
         )
         due = None if state is ClockState.PAUSED else crossing
-        response = elapsed if responded is None else self.elapsed(calendar, responded)
+        response = (
+            elapsed if self._all_before(responded, now) else self.elapsed(calendar, responded)
+        )
         within = min(elapsed, target)
         response = min(response, within)
         return Clock(
@@ -277,6 +279,13 @@ class Cycle:
                 overtime=max(elapsed - target, 0) * MICROSECOND,
             ),
         )
+
+    def _all_before(self, instant: int | None, now: int) -> bool:
+        """Whether all the time the clock ran by ``now`` lies before ``instant``: so when
+        ``instant`` is not reached by ``now`` or by the stop (or never comes, ``None``)."""
+        if instant is None or instant >= now:
+            return True
+        return self.stopped is not None and instant >= self.stopped
 
     def state(self, breached: bool) -> ClockState:
         if self.cancelled:
