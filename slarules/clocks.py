@@ -253,9 +253,9 @@ class Cycle:
             self.crossing(calendar, target) if breached or state is not ClockState.PAUSED else None
         )
         due = None if state is ClockState.PAUSED else crossing
-        response = (
-            elapsed if self._all_before(responded, now) else self.elapsed(calendar, responded)
-        )
+        response = elapsed  # until the response, or to the end if it came after
+        if responded is not None and not self._all_before(responded, now):
+            response = self.elapsed(calendar, responded)
         within = min(elapsed, target)
         response = min(response, within)
         return Clock(
@@ -280,12 +280,10 @@ class Cycle:
             ),
         )
 
-    def _all_before(self, instant: int | None, now: int) -> bool:
-        """Whether all the time the clock ran by ``now`` lies before ``instant``: so when
-        ``instant`` is not reached by ``now`` or by the stop (or never comes, ``None``)."""
-        if instant is None or instant >= now:
-            return True
-        return self.stopped is not None and instant >= self.stopped
+    def _all_before(self, instant: int, now: int) -> bool:
+        """Whether all the time the clock ran by ``now`` lies before ``instant``: whether
+        ``instant`` comes no earlier than ``now`` or the stop."""
+        return instant >= now or (self.stopped is not None and instant >= self.stopped)
 
     def state(self, breached: bool) -> ClockState:
         if self.cancelled:
