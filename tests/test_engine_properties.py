@@ -6,6 +6,8 @@
   out-of-order run too (late events can add actions, never lose them).
 * ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action.
 * Clocks measured ahead of the timers (no ``advance``) equal those measured after them.
+* The green part of a clock's bar is the time it ran before the first response, whenever the
+  response came: before the clock, while it ran or paused, after it stopped, or not yet.
 * An engine without actions (for reports) has the same clocks as one with them, also where a
   clock stops on another clock's elapsed time.
 * Measuring since an instant leaves out only tickets whose clocks are all over and older.
@@ -29,9 +31,10 @@ from hypothesis import strategies as st
 
 from slarules import Action, Engine, Event, parse_policies
 from slarules._history import Record
-from slarules._instants import to_micros
+from slarules._instants import MICROSECOND, to_micros
 from slarules._program import compile_program
 from slarules._ticket import TicketState, _Step
+from slarules.calendar import Calendar
 from slarules.clocks import Cycle
 from slarules.replays import Replay
 
@@ -214,6 +217,48 @@ def test_clocks_measured_ahead_of_the_timers_equal_those_after_them(
     advanced.advance(at)
     for ticket in advanced.tickets():
         assert ahead.clocks(ticket, at) == advanced.clocks(ticket, at)
+
+
+@st.composite
+def cycles(draw: st.DrawFn) -> Cycle:
+    """A cycle started, paused and resumed at random instants, stopped or still going."""
+    started = to_micros(START) + draw(st.integers(0, 3 * 86_400)) * 1_000_000
+    cycle = Cycle("resolution", 1, started, None)
+    at = started
+    for gap in draw(st.lists(st.integers(1, 86_400), max_size=6)):
+        at += gap * 1_000_000
+        if cycle.running:
+            cycle.pause(at)
+        else:
+            cycle.resume(at)
+    if draw(st.booleans()):
+        cycle.stop(at + draw(st.integers(0, 86_400)) * 1_000_000)
+    return cycle
+
+
+@given(
+    cycles(),
+    st.sampled_from(["always", "office"]),
+    st.integers(0, 7 * 86_400),
+    st.one_of(st.none(), st.integers(-86_400, 7 * 86_400)),
+    st.integers(1, 2 * 86_400),
+)
+def test_the_green_of_a_bar_is_the_time_the_clock_ran_before_the_first_response(
+    cycle: Cycle, calendar_name: str, now_after: int, responded_after: int | None, target: int
+) -> None:
+    calendar = compile_program(parse_policies(POLICIES)).policies[-1].calendar
+    if calendar_name == "always":
+        calendar = Calendar.always()
+    now = cycle.started + now_after * 1_000_000
+    responded = None if responded_after is None else cycle.started + responded_after * 1_000_000
+    clock = cycle.snapshot("T-1", "P", calendar, target * 1_000_000, now, responded)
+    elapsed = cycle.elapsed(calendar, now)
+    before = elapsed if responded is None else cycle.elapsed(calendar, responded)
+    within = min(elapsed, target * 1_000_000)
+    assert clock.progress.response // MICROSECOND == min(before, within)
+    assert clock.progress.response + clock.progress.handling + clock.progress.overtime == (
+        clock.elapsed
+    )
 
 
 # A clock that stops on another's breach moves with no event: timers are kept for it.
