@@ -87,7 +87,7 @@ class Replay:
     def add(self, event: EventInput) -> None:
         """Take one event, in any order; a bad one raises :class:`EventError`."""
         parsed = Event.parse(event)
-        self._gathered.take(parsed.ticket, pack(Record.of(parsed)))
+        self._gathered.take_event(parsed)
 
     def add_many(self, events: Iterable[EventInput]) -> list[tuple[int, EventError]]:
         """Take events; the bad ones are left out and returned with their positions."""
@@ -230,9 +230,15 @@ class _Gathered:
     duplicates: int = 0  # events whose id the ticket already had, left out
     latest: int | None = None
 
+    def take_event(self, event: Event) -> None:
+        record = Record.of(event)
+        self._take(event.ticket, pack(record), record.at, event.id.encode())
+
     def take(self, ticket: str, packed: bytes) -> None:
+        self._take(ticket, packed, *instant_and_id(packed))
+
+    def _take(self, ticket: str, packed: bytes, at: int, event_id: bytes) -> None:
         history = self.histories.get(ticket, b"")
-        at, event_id = instant_and_id(packed)
         if has_id(history, event_id):
             self.duplicates += 1
             return
@@ -280,7 +286,7 @@ def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
             # A text refused as an event may be no JSON object at all: say so rather.
             problems.append((number, line_problem(line) or str(error)))
             continue
-        gathered.take(event.ticket, pack(Record.of(event)))
+        gathered.take_event(event)
     return _Chunk(gathered, problems, number)
 
 

@@ -64,3 +64,13 @@ def test_an_id_is_not_found_by_its_prefix() -> None:
     history = _history.add(b"", pack(Record(0, 0, "evt-10", TYPES[0], None, None, "system", True)))
     assert _history.has_id(history, b"evt-10")
     assert not _history.has_id(history, b"evt-1")
+
+
+def test_an_id_is_not_found_where_other_text_holds_it() -> None:
+    # Its bytes and the NUL after it occur in the history, but not as an event's id.
+    record = Record(0, 0, "x-evt-4", TYPES[2], {"note": "evt-3\0"}, "evt-2", "agent", True)
+    history = _history.add(b"", pack(record))
+    assert _history.has_id(history, b"x-evt-4")
+    for elsewhere in (b"evt-4", b"evt-2", b"evt-3"):
+        assert elsewhere + b"\0" in history
+        assert not _history.has_id(history, elsewhere)
