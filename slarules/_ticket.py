@@ -29,7 +29,7 @@ from slarules._program import (
 )
 from slarules.actions import Action
 from slarules.calendar import Calendar
-from slarules.clocks import Clock, Cycle, latest_instant_after, percent
+from slarules.clocks import Clock, ClockReading, Cycle, latest_instant_after, percent
 from slarules.conditions import Condition, Evaluate, ReportQuery, Threshold, TicketView
 from slarules.durations import format_duration
 from slarules.metrics import TicketClocks
@@ -164,15 +164,28 @@ class TicketState:
         policy = self.policy
         if policy is None:
             return []
-        clocks = []
+        name, calendar, responded = policy.name, policy.calendar, self.responded
+        return [
+            cycle.snapshot(self.id, name, calendar, target, at, responded)
+            for cycle, target in self._with_targets(at)
+        ]
+
+    def readings(self, at: int) -> list[ClockReading]:
+        """What reports count of :meth:`clocks`."""
+        policy = self.policy
+        if policy is None:
+            return []
+        name, calendar = policy.name, policy.calendar
+        return [
+            cycle.reading(self.id, name, calendar, target, at)
+            for cycle, target in self._with_targets(at)
+        ]
+
+    def _with_targets(self, at: int) -> Iterator[tuple[Cycle, int]]:
         for cycle in self.cycles:
             target = self.target(cycle)
-            if target is None or cycle.started > at:
-                continue
-            clocks.append(
-                cycle.snapshot(self.id, policy.name, policy.calendar, target, at, self.responded)
-            )
-        return clocks
+            if target is not None and cycle.started <= at:
+                yield cycle, target
 
     def measured(self, at: int) -> TicketClocks:
         """The ticket's clocks at ``at`` with its fields, as reports and dashboards read them."""

@@ -29,7 +29,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, get_args, overload
+from typing import Any, Literal, Protocol, get_args, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +46,8 @@ __all__ = [
     "Breaches",
     "ContactCount",
     "ContactFigures",
+    "CountedClock",
+    "CountedTicket",
     "Period",
     "ServiceLevelFormula",
     "Summary",
@@ -73,6 +75,48 @@ _RUNNING = frozenset({ClockState.RUNNING, ClockState.PAUSED})
 _ENDED = frozenset({ClockState.MET, ClockState.BREACHED_MET})
 # The keys of a clock itself; any other key is read from the ticket's fields.
 _CLOCK_KEYS = frozenset({"policy", "metric", "node", "period"})
+
+
+class CountedTicket(Protocol):
+    """What the counts read of a ticket: its id and fields (a :class:`TicketClocks` has them)."""
+
+    @property
+    def ticket(self) -> str: ...
+
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
+
+
+class CountedClock(Protocol):
+    """What the counts read of a clock: a :class:`~slarules.clocks.Clock` has it all, and so
+    has the lighter :class:`~slarules.clocks.ClockReading` that a replay's report measures."""
+
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def node(self) -> str | None: ...
+
+    @property
+    def policy(self) -> str | None: ...
+
+    @property
+    def state(self) -> ClockState: ...
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def stopped_at(self) -> datetime | None: ...
+
+    @property
+    def elapsed(self) -> timedelta: ...
+
+    @property
+    def target(self) -> timedelta: ...
+
+    @property
+    def breached_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -250,7 +294,7 @@ class Summary:
         self._key = _grouping(self.by, period, timezone)
         self._rows: dict[tuple[str, ...], SummaryRow] = {}
 
-    def add(self, ticket: TicketClocks, clock: Clock) -> None:
+    def add(self, ticket: CountedTicket, clock: CountedClock) -> None:
         key = self._key(ticket, clock)
         row = self._rows.get(key)
         if row is None:
@@ -298,7 +342,7 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else 100.0 * part / whole
 
 
-def _count(row: SummaryRow, clock: Clock) -> None:
+def _count(row: SummaryRow, clock: CountedClock) -> None:
     state = clock.state
     if state in _MET:
         row.met += 1
@@ -315,12 +359,14 @@ def _count(row: SummaryRow, clock: Clock) -> None:
 
 def _grouping(
     by: Sequence[str], period: Period, timezone: str
-) -> Callable[[TicketClocks, Clock], tuple[str, ...]]:
+) -> Callable[[CountedTicket, CountedClock], tuple[str, ...]]:
     readers = [_reader(key, period, timezone) for key in by]
     return lambda ticket, clock: tuple(read(ticket, clock) for read in readers)
 
 
-def _reader(key: str, period: Period, timezone: str) -> Callable[[TicketClocks, Clock], str]:
+def _reader(
+    key: str, period: Period, timezone: str
+) -> Callable[[CountedTicket, CountedClock], str]:
     if key == "period":
         return lambda ticket, clock: period_label(clock.started_at, period, timezone)
     if key in _CLOCK_KEYS:
@@ -427,7 +473,7 @@ class Breaches:
         # the breach instant in microseconds since the epoch.
         self._numbers = array("q")
 
-    def add(self, ticket: TicketClocks, clock: Clock) -> None:
+    def add(self, ticket: CountedTicket, clock: CountedClock) -> None:
         if clock.breached_at is None or clock.state not in _BREACHED:
             return
         kind = (clock.metric, clock.policy, clock.node, clock.state)
@@ -568,7 +614,7 @@ class ContactCount:
         self.short_abandoned = self.waiting = 0
         self.total_wait = timedelta()
 
-    def add(self, clock: Clock) -> None:
+    def add(self, clock: CountedClock) -> None:
         """Count a clock of the contacts' metric (others are left alone)."""
         if clock.metric != self.metric:
             return

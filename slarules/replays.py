@@ -21,12 +21,13 @@ import pickle
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from slarules._history import Record, add, has_id, instant_and_id, pack, records
 from slarules._instants import from_micros, to_micros
@@ -203,9 +204,10 @@ class Replay:
 
     def _count(self, options: ReportOptions, at: int, start: int, stop: int) -> ReportCount:
         """The report's count of tickets ``start`` to ``stop``."""
-        count = ReportCount(options)
-        for ticket in self._measure(at, start, stop):
-            count.add(ticket)
+        count, program = ReportCount(options), self._program
+        for ticket, history in itertools.islice(self._histories.items(), start, stop):
+            state = replay(program, ticket, history, at, discard)
+            count.add_clocks(_TicketFields(ticket, state.fields), state.readings(at))
         return count
 
     def _count_share(
@@ -218,6 +220,13 @@ class Replay:
             sender.send(traceback.format_exc())
         finally:
             sender.close()
+
+
+class _TicketFields(NamedTuple):
+    """A replayed ticket as its count reads it."""
+
+    ticket: str
+    fields: Mapping[str, Any]
 
 
 @dataclass

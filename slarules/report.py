@@ -22,6 +22,8 @@ from slarules.metrics import (
     BreachRow,
     ContactCount,
     ContactFigures,
+    CountedClock,
+    CountedTicket,
     Period,
     ServiceLevelFormula,
     Summary,
@@ -153,9 +155,14 @@ class ReportCount:
         self._first_call: dict[str, datetime] = {}
 
     def add(self, ticket: TicketClocks) -> None:
+        self.add_clocks(ticket, ticket.clocks)
+
+    def add_clocks(self, ticket: CountedTicket, clocks: Iterable[CountedClock]) -> None:
+        """Count a ticket's clocks, measured whole (:class:`~slarules.clocks.Clock`) or as
+        readings (:class:`~slarules.clocks.ClockReading`, what a replay's report measures)."""
         options = self.options
         first, last = options.started_from, options.started_to
-        for clock in ticket.clocks:
+        for clock in clocks:
             started = clock.started_at
             if (first is not None and started < first) or (last is not None and started >= last):
                 continue

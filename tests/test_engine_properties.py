@@ -8,6 +8,7 @@
 * Clocks measured ahead of the timers (no ``advance``) equal those measured after them.
 * The green part of a clock's bar is the time it ran before the first response, whenever the
   response came: before the clock, while it ran or paused, after it stopped, or not yet.
+* What reports read of a clock (``Cycle.reading``) is what its snapshot says.
 * An engine without actions (for reports) has the same clocks as one with them, also where a
   clock stops on another clock's elapsed time.
 * Measuring since an instant leaves out only tickets whose clocks are all over and older.
@@ -35,7 +36,7 @@ from slarules._instants import MICROSECOND, to_micros
 from slarules._program import compile_program
 from slarules._ticket import TicketState, _Step
 from slarules.calendar import Calendar
-from slarules.clocks import Cycle
+from slarules.clocks import ClockReading, Cycle
 from slarules.replays import Replay
 
 POLICIES = """
@@ -259,6 +260,25 @@ def test_the_green_of_a_bar_is_the_time_the_clock_ran_before_the_first_response(
     assert clock.progress.response + clock.progress.handling + clock.progress.overtime == (
         clock.elapsed
     )
+
+
+@given(
+    cycles(),
+    st.sampled_from(["always", "office"]),
+    st.integers(0, 7 * 86_400),
+    st.integers(1, 2 * 86_400),
+)
+def test_what_reports_read_of_a_clock_is_its_snapshot(
+    cycle: Cycle, calendar_name: str, now_after: int, target: int
+) -> None:
+    calendar = compile_program(parse_policies(POLICIES)).policies[-1].calendar
+    if calendar_name == "always":
+        calendar = Calendar.always()
+    now, target = cycle.started + now_after * 1_000_000, target * 1_000_000
+    reading = cycle.reading("T-1", "P", calendar, target, now)
+    clock = cycle.snapshot("T-1", "P", calendar, target, now, None)
+    assert reading._asdict() == clock.model_dump(include=set(ClockReading._fields))
+    assert reading.breached == clock.breached
 
 
 # A clock that stops on another's breach moves with no event: timers are kept for it.

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from slarules import Engine, SlaRulesError, parse_policies, replays
 from slarules.cli import main
-from slarules.metrics import TicketClocks
 from slarules.replays import _CAN_FORK, Replay, _shares
 from slarules.report import (
     HTML_BREACHES,
@@ -270,7 +269,7 @@ def demo_day() -> tuple[Replay, ReportOptions, Report]:
     return replayed, options, build_report(replayed.measure(replayed.latest), options)
 
 
-@pytest.mark.parametrize("jobs", [2, 3, 7])
+@pytest.mark.parametrize("jobs", [1, 2, 3, 7])
 def test_a_report_counted_in_several_processes_is_the_same_report(
     demo_day: tuple[Replay, ReportOptions, Report], jobs: int
 ) -> None:
@@ -284,14 +283,14 @@ def test_a_failed_share_is_named(
 ) -> None:
     replayed, options, _ = demo_day
     parent = os.getpid()
-    add = ReportCount.add
+    add = ReportCount.add_clocks
 
-    def add_in_the_parent_only(count: ReportCount, ticket: TicketClocks) -> None:
+    def add_in_the_parent_only(count: ReportCount, ticket: Any, clocks: Any) -> None:
         if os.getpid() != parent:
             raise ValueError("a bug in a share")
-        add(count, ticket)
+        add(count, ticket, clocks)
 
-    monkeypatch.setattr(ReportCount, "add", add_in_the_parent_only)
+    monkeypatch.setattr(ReportCount, "add_clocks", add_in_the_parent_only)
     failed = r"(?s)counting a share of the tickets failed:.*ValueError: a bug"
     with pytest.raises(SlaRulesError, match=failed):
         replayed.report(options, jobs=2, share=20)
