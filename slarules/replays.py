@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from slarules._history import Record, add, has_id, instant_and_id, pack, records
+from slarules._history import Record, add, has_id, instant_and_id, last, pack, records
 from slarules._instants import from_micros, to_micros
 from slarules._jsonlines import line_problem, lines, ranges
 from slarules._program import compile_program
@@ -253,23 +253,39 @@ class _Gathered:
             return
         self.histories[ticket] = add(history, packed)
         self.events += 1
+        self._saw(at)
+
+    def _saw(self, at: int) -> None:
         if self.latest is None or at > self.latest:
             self.latest = at
 
     def merge(self, later: _Gathered) -> None:
         """Take what ``later`` gathered as if its events came one by one after these: its
-        tickets new here, most of them, keep their histories whole."""
+        tickets new here, most of them, keep their histories whole, and so do those whose
+        events all come after and repeat none of these."""
         self.events += later.events
         self.duplicates += later.duplicates
+        histories = self.histories
         for ticket, history in later.histories.items():
-            if ticket not in self.histories:
-                self.histories[ticket] = history
+            mine = histories.get(ticket)
+            if mine is None:
+                histories[ticket] = history
+            elif self._follows(mine, taken := records(history)):
+                histories[ticket] = mine + history  # as taking them one by one would give
+            else:
+                for packed in taken:
+                    self.events -= 1  # counted in later's events, and taken again here
+                    self.take(ticket, packed)
                 continue
-            for packed in records(history):
-                self.events -= 1  # counted in later's events, and taken again here
-                self.take(ticket, packed)
-        if later.latest is not None and (self.latest is None or later.latest > self.latest):
-            self.latest = later.latest
+            # The latest instant of what was taken: a repeat left out does not count.
+            self._saw(instant_and_id(last(history))[0])
+
+    @staticmethod
+    def _follows(history: bytes, taken: list[bytes]) -> bool:
+        """Whether the packed events all sort after the history's and repeat none of its ids."""
+        return taken[0] > last(history) and not any(
+            has_id(history, instant_and_id(packed)[1]) for packed in taken
+        )
 
 
 @dataclass

@@ -342,14 +342,19 @@ def test_the_json_written_a_breach_at_a_time_is_the_json_of_the_report(
 
 
 def _events_file(tmp_path: Path) -> tuple[Path, list[tuple[int, str]]]:
-    """The demo's day as JSON lines, shuffled, with repeated events far from their first, blank
-    lines, and bad lines of every kind; and the problems a replay must report, by line."""
+    """The demo's day as JSON lines, shuffled, with repeated events far from their first (some
+    sent again at a later instant), blank lines, and bad lines of every kind; and the problems a replay must report, by line."""
     from slarules.demo import generate_day
 
-    events = [json.dumps(event, default=str) for event in generate_day(5, MONDAY.date()).events]
+    day = generate_day(5, MONDAY.date()).events
+    events = [json.dumps(event, default=str) for event in day]
     random = Random(7)
     random.shuffle(events)
-    events += random.sample(events, 40)  # repeated, most in other chunks than their first
+    events += random.sample(events, 30)  # repeated, most in other chunks than their first
+    # Sent again a day later under the same ids: repeats still, though after all the first ones.
+    later = [{**event, "at": datetime.fromisoformat(str(event["at"])) + timedelta(days=1)}
+             for event in random.sample(day, 10)]  # fmt: skip
+    events += [json.dumps(event, default=str) for event in later]
     bad = [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe not UTF-8",
            json.dumps({"id": "n", "ticket": "T", "type": "ticket.created",
                        "at": "2026-03-02T09:00:00"}).encode()]  # fmt: skip
