@@ -584,8 +584,12 @@ def _report_replay(policy: str, events: str | None, db: str | None, jobs: int) -
         raise SystemExit(1) from None
     if db is not None:
         store = _open_store(db)
+
+        def problem_stored(number: int, what: str) -> None:
+            click.echo(f"{db}: event {number}: {what}", err=True)
+
         try:
-            replayed.add_many(store.events())  # the store took them: they are valid
+            replayed.add_store(store, jobs=jobs, on_problem=problem_stored)
         finally:
             store.close()
         return replayed

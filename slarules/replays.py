@@ -42,13 +42,16 @@ from slarules.metrics import TicketClocks
 from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
 from slarules.report import Report, ReportCount, ReportOptions
+from slarules.store import Store
 
-__all__ = ["CHUNK", "SHARE", "Replay"]
+__all__ = ["CHUNK", "SHARE", "STORED_CHUNK", "Replay"]
 
 # Tickets: fewer are counted sooner in one process than another process starts.
 SHARE = 5_000
 # Bytes of an events file read at a time: some 30,000 events, a second or two of work.
 CHUNK = 8 * 1024 * 1024
+# Events of a store read at a time: as many as a chunk of a file holds.
+STORED_CHUNK = 30_000
 # macOS can fork, but its system frameworks (NumPy's Accelerate among them) may not survive it.
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
 
@@ -119,21 +122,60 @@ class Replay:
         the cores. Where processes cannot fork safely, this one reads the file."""
         path = Path(path)
         spans = ranges(path, chunk or CHUNK)
-        numbered = 0  # the lines of the chunks taken
-        readers = min(jobs, len(spans)) if _CAN_FORK else 1
+
+        def read(index: int) -> _Chunk:
+            return _read_chunk(path, *spans[index])
+
+        def progress(index: int) -> None:
+            if on_progress:
+                on_progress(spans[index][1] - spans[index][0])
+
+        self._take_chunks(read, len(spans), jobs, on_problem, progress)
+
+    def add_store(
+        self,
+        store: Store,
+        jobs: int = 1,
+        on_problem: Callable[[int, str], object] | None = None,
+        chunk: int = STORED_CHUNK,
+    ) -> None:
+        """Take every event a store keeps, in the order it took them, as :meth:`add` takes them
+        one by one; an event that is no longer valid (a store written by hand, say) is left out
+        and given to ``on_problem`` with its position (from 1) and what is wrong with it.
+
+        With ``jobs`` above one, as many forked processes read spans of ``chunk`` events
+        (:meth:`Store.event_spans <slarules.store.Store.event_spans>`), each through a
+        connection of its own, as :meth:`add_file` reads chunks of a file."""
+        spans = store.event_spans(chunk)
+
+        def read(index: int) -> _Chunk:
+            return _read_stored(store, spans[index])
+
+        self._take_chunks(read, len(spans), jobs, on_problem, lambda index: None)
+
+    def _take_chunks(
+        self,
+        read: Callable[[int], _Chunk],
+        count: int,
+        jobs: int,
+        on_problem: Callable[[int, str], object] | None,
+        on_taken: Callable[[int], object],
+    ) -> None:
+        """Take chunks ``0`` to ``count - 1`` in order, read here or by ``jobs`` processes."""
+        numbered = 0  # the lines (or stored events) of the chunks taken
+        readers = min(jobs, count) if _CAN_FORK else 1
         with contextlib.ExitStack() as stack:
             if readers > 1:
-                chunks: Iterator[_Chunk] = stack.enter_context(_Readers(path, spans, readers))
+                chunks: Iterator[_Chunk] = stack.enter_context(_Readers(read, count, readers))
             else:
-                chunks = (_read_chunk(path, start, stop) for start, stop in spans)
-            for (start, stop), read in zip(spans, chunks, strict=True):
-                self._gathered.merge(read.gathered)
+                chunks = map(read, range(count))
+            for index, taken in enumerate(chunks):
+                self._gathered.merge(taken.gathered)
                 if on_problem:
-                    for number, problem in read.problems:
+                    for number, problem in taken.problems:
                         on_problem(numbered + number, problem)
-                numbered += read.lines
-                if on_progress:
-                    on_progress(stop - start)
+                numbered += taken.lines
+                on_taken(index)
 
     @property
     def events(self) -> int:
@@ -315,13 +357,25 @@ def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
     return _Chunk(gathered, problems, number)
 
 
+def _read_stored(store: Store, span: tuple[int, int]) -> _Chunk:
+    gathered = _Gathered()
+    problems: list[tuple[int, str]] = []
+    number = 0
+    for number, event in enumerate(store.events_in(span), start=1):
+        try:
+            gathered.take_event(Event.parse(event))
+        except EventError as error:
+            problems.append((number, str(error)))
+    return _Chunk(gathered, problems, number)
+
+
 class _Readers:
     """Forked processes that read the chunks of an events file, each the next chunk nobody has
     taken, and leave what they read in a file of the chunk's own; iterated, the chunks in file
     order, each as soon as it is read (its file is deleted once it is taken)."""
 
-    def __init__(self, path: Path, spans: list[tuple[int, int]], processes: int) -> None:
-        self._spans = spans
+    def __init__(self, read: Callable[[int], _Chunk], chunks: int, processes: int) -> None:
+        self._chunks_in_all = chunks
         self._directory = tempfile.TemporaryDirectory(prefix="slarules-replay-")
         context = multiprocessing.get_context("fork")
         self._next = context.Value("q", 0)  # the first chunk no process has taken
@@ -330,7 +384,7 @@ class _Readers:
         self._listening: list[Connection] = []  # to the processes with chunks still to read
         for _ in range(processes):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=self._work, args=(path, sender), daemon=True)
+            process = context.Process(target=self._work, args=(read, sender), daemon=True)
             process.start()
             sender.close()
             self._processes.append(process)
@@ -348,7 +402,7 @@ class _Readers:
         self._directory.cleanup()
 
     def _chunks(self) -> Iterator[_Chunk]:
-        for index in range(len(self._spans)):
+        for index in range(self._chunks_in_all):
             while index not in self._read:
                 self._wait()
             self._read.remove(index)
@@ -378,11 +432,11 @@ class _Readers:
     def _file(self, index: int) -> Path:
         return Path(self._directory.name) / f"{index}.pickle"
 
-    def _work(self, path: Path, sender: Connection) -> None:
+    def _work(self, read: Callable[[int], _Chunk], sender: Connection) -> None:
         """In a forked process: read chunks until none is left."""
         try:
             while (index := self._take_next()) is not None:
-                chunk = _read_chunk(path, *self._spans[index])
+                chunk = read(index)
                 with self._file(index).open("wb") as file:
                     pickle.dump(chunk, file, protocol=pickle.HIGHEST_PROTOCOL)
                 sender.send(index)
@@ -395,7 +449,7 @@ class _Readers:
     def _take_next(self) -> int | None:
         with self._next.get_lock():
             index = int(self._next.value)
-            if index >= len(self._spans):
+            if index >= self._chunks_in_all:
                 return None
             self._next.value = index + 1
             return index

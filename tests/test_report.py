@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import os
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -20,9 +21,9 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slarules import Engine, SlaRulesError, parse_policies, replays
+from slarules import Engine, Event, SlaRulesError, parse_policies, replays
 from slarules.cli import main
-from slarules.replays import _CAN_FORK, Replay, _shares
+from slarules.replays import _CAN_FORK, STORED_CHUNK, Replay, _shares
 from slarules.report import (
     HTML_BREACHES,
     Report,
@@ -32,7 +33,7 @@ from slarules.report import (
     report_html,
 )
 from slarules.runtime import Runtime
-from slarules.store import open_store
+from slarules.store import Change, SqliteStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
@@ -343,7 +344,8 @@ def test_the_json_written_a_breach_at_a_time_is_the_json_of_the_report(
 
 def _events_file(tmp_path: Path) -> tuple[Path, list[tuple[int, str]]]:
     """The demo's day as JSON lines, shuffled, with repeated events far from their first (some
-    sent again at a later instant), blank lines, and bad lines of every kind; and the problems a replay must report, by line."""
+    sent again at a later instant), blank lines, and bad lines of every kind; and the problems
+    a replay must report, by line."""
     from slarules.demo import generate_day
 
     day = generate_day(5, MONDAY.date()).events
@@ -394,6 +396,33 @@ def test_an_events_file_read_in_chunks_and_processes_is_the_replay_of_its_lines(
         "not JSON", "not an event", "not an event", "not UTF-8 text", "event rejected"]  # fmt: skip
     assert sum(progress) == path.stat().st_size
     assert len(progress) > 1 if chunk else len(progress) == 1
+
+
+@pytest.mark.parametrize(("jobs", "chunk"), [(1, STORED_CHUNK), (1, 100), (2, 100), (3, 77)])
+def test_a_store_read_in_spans_and_processes_is_the_replay_of_its_events(
+    tmp_path: Path, jobs: int, chunk: int
+) -> None:
+    from slarules.demo import generate_day
+
+    store = SqliteStore(tmp_path / "slarules.db")
+    day = [Event.parse(event) for event in generate_day(5, MONDAY.date()).events]
+    store.commit(Change(events=[(event, None) for event in day[:300]]))
+    with contextlib.closing(sqlite3.connect(tmp_path / "slarules.db")) as db, db:
+        db.execute(  # written by hand: no event at all
+            "INSERT INTO events (ticket, id, body) VALUES ('T-x', 'x', '{\"id\": \"x\"}')"
+        )
+    store.commit(Change(events=[(event, None) for event in day[300:]]))
+    policies = parse_policies(POLICY)
+    one_by_one = Replay(policies)
+    assert [position for position, _ in one_by_one.add_many(store.events())] == [300]
+    replayed = Replay(policies)
+    problems: list[tuple[int, str]] = []
+    replayed.add_store(store, jobs=jobs, chunk=chunk,
+                       on_problem=lambda number, what: problems.append((number, what)))  # fmt: skip
+    store.close()
+    assert list(replayed._histories.items()) == list(one_by_one._histories.items())
+    assert (replayed.events, replayed.latest) == (one_by_one.events, one_by_one.latest)
+    assert [(number, what.split(":")[0]) for number, what in problems] == [(301, "event rejected")]
 
 
 @pytest.mark.skipif(not _CAN_FORK, reason="one process reads the events where none forks")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -74,6 +76,34 @@ def test_events_are_read_one_at_a_time_in_the_order_taken(store: Store) -> None:
     ]
     store.commit(Change(events=[(event, None) for event in taken]))
     assert [Event.parse(event) for event in store.events()] == taken
+
+
+def test_spans_of_the_events_cover_them_once_in_order_also_read_from_a_forked_process(
+    store: Store,
+) -> None:
+    assert [list(store.events_in(span)) for span in store.event_spans(1_000)] == [[]]
+    make = Events()
+    taken = [
+        Event.parse(make.created(f"T-{number % 7}", NOW + number * MINUTE, status="open"))
+        for number in range(2_500)
+    ]
+    store.commit(Change(events=[(event, None) for event in taken]))
+    spans = store.event_spans(1_000)
+    assert len(spans) == 3
+    assert [Event.parse(e) for span in spans for e in store.events_in(span)] == taken
+    # A forked process reads through a connection of its own, whatever the threads of this one
+    # held when it forked (here the store's lock, as a committing thread would).
+    receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+    lock = getattr(store, "_lock", threading.Lock())
+    with lock:
+        child = multiprocessing.get_context("fork").Process(
+            target=lambda: sender.send([str(Event.parse(e).id) for e in store.events_in(spans[1])])
+        )
+        child.start()
+        assert receiver.poll(30), "the forked process did not read its span"
+        assert receiver.recv() == [event.id for event in taken[1_000:2_000]]
+    child.join(30)
+    assert child.exitcode == 0
 
 
 def test_the_outbox_gives_due_actions_in_order_and_keeps_each_key_once(store: Store) -> None:

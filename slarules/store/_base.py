@@ -64,6 +64,17 @@ class Store(ABC):
         """Every event kept, in the order taken, as an event or as its JSON text, one at a time
         (a report over a large store replays them without loading them all at once)."""
 
+    def event_spans(self, size: int) -> list[tuple[int, int]]:
+        """The events kept cut in consecutive spans of about ``size`` events, in the order
+        taken, for :meth:`events_in`: what processes that each read a span are given. A store
+        that cannot cut its events gives them in one span."""
+        return [(0, 0)]
+
+    def events_in(self, span: tuple[int, int]) -> Iterator[Event | str]:
+        """The events of one span of :meth:`event_spans`, in the order taken; also in a process
+        forked after the spans were made (a store that has a connection opens its own there)."""
+        return self.events()
+
     @abstractmethod
     def commit(self, change: Change) -> None:
         """Write ``change`` in one transaction, or raise :class:`StoreError` and write nothing."""

@@ -47,6 +47,13 @@ class MemoryStore(Store):
     def events(self) -> Iterator[Event]:
         yield from list(self._events)
 
+    def event_spans(self, size: int) -> list[tuple[int, int]]:
+        taken = len(self._events)
+        return [(start, min(start + size, taken)) for start in range(0, taken, size)] or [(0, 0)]
+
+    def events_in(self, span: tuple[int, int]) -> Iterator[Event]:
+        yield from self._events[span[0] : span[1]]
+
     def commit(self, change: Change) -> None:
         self._events += (event for event, _ in change.events)
         self._tickets.update(change.tickets)

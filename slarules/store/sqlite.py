@@ -8,7 +8,9 @@ A file locked by another process is waited on for ``busy_timeout`` seconds, then
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from array import array
@@ -65,12 +67,14 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 _EVENTS_READ_AT_ONCE = 10_000
+_LAST_SEQ = (1 << 63) - 1
 
 
 class SqliteStore(Store):
     def __init__(self, path: str | Path, busy_timeout: float = 5.0) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._pid = os.getpid()  # its connection is of this process
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -114,14 +118,40 @@ class SqliteStore(Store):
         )
 
     def events(self) -> Iterator[str]:
+        return self._events_after(self._db, self._lock, 0, None)
+
+    def event_spans(self, size: int) -> list[tuple[int, int]]:
+        """Spans of sequence numbers, ``size`` numbers each: about ``size`` events, as events
+        are never deleted."""
+        with self._lock:
+            (last,) = self._db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return [(start, min(start + size, last)) for start in range(0, last, size)] or [(0, 0)]
+
+    def events_in(self, span: tuple[int, int]) -> Iterator[str]:
+        """The events numbered after ``span[0]`` up to ``span[1]``. A connection does not
+        survive a fork: a forked process reads through one of its own, read-only."""
+        if os.getpid() == self._pid:
+            yield from self._events_after(self._db, self._lock, *span)
+            return
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            # Nor does a lock: another thread may have held it then, and this one is free.
+            yield from self._events_after(connection, contextlib.nullcontext(), *span)
+
+    @staticmethod
+    def _events_after(
+        db: sqlite3.Connection,
+        lock: contextlib.AbstractContextManager[object],
+        after: int,
+        last: int | None,
+    ) -> Iterator[str]:
         # In batches, each read under the lock and given out of it: the runtime may commit in
         # between, and a report never holds the store.
-        after = 0
         while True:
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (after, _EVENTS_READ_AT_ONCE),
+            with lock:
+                rows = db.execute(
+                    "SELECT seq, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                    (after, _LAST_SEQ if last is None else last, _EVENTS_READ_AT_ONCE),
                 ).fetchall()
             if not rows:
                 return
