@@ -203,7 +203,7 @@ class Replay:
     def measure(self, now: datetime) -> Iterator[TicketClocks]:
         """Each ticket's clocks at ``now``, with its fields then, one ticket at a time: the events
         after ``now`` do not count."""
-        return self._measure(to_micros(now, "now"), 0, len(self._histories))
+        return self._measure(to_micros(now, "now"))
 
     def report(self, options: ReportOptions, jobs: int = 1, share: int = SHARE) -> Report:
         """The report of every ticket, measured at ``options.at``. With ``jobs`` above one, the
@@ -239,9 +239,9 @@ class Replay:
             gc.unfreeze()
         return count.report()
 
-    def _measure(self, at: int, start: int, stop: int) -> Iterator[TicketClocks]:
+    def _measure(self, at: int) -> Iterator[TicketClocks]:
         program = self._program
-        for ticket, history in itertools.islice(self._histories.items(), start, stop):
+        for ticket, history in self._histories.items():
             yield replay(program, ticket, history, at, discard).measured(at)
 
     def _count(self, options: ReportOptions, at: int, start: int, stop: int) -> ReportCount:
@@ -370,9 +370,10 @@ def _read_stored(store: Store, span: tuple[int, int]) -> _Chunk:
 
 
 class _Readers:
-    """Forked processes that read the chunks of an events file, each the next chunk nobody has
-    taken, and leave what they read in a file of the chunk's own; iterated, the chunks in file
-    order, each as soon as it is read (its file is deleted once it is taken)."""
+    """Forked processes that read the chunks of an events file (or the spans of a store), each
+    the next chunk nobody has taken, and leave what they read in a file of the chunk's own;
+    iterated, the chunks in order, each as soon as it is read (its file is deleted once it is
+    taken)."""
 
     def __init__(self, read: Callable[[int], _Chunk], chunks: int, processes: int) -> None:
         self._chunks_in_all = chunks
