@@ -151,7 +151,7 @@ class Replay:
         def read(index: int) -> _Chunk:
             return _read_stored(store, spans[index])
 
-        self._take_chunks(read, len(spans), jobs, on_problem, lambda index: None)
+        self._take_chunks(read, len(spans), jobs, on_problem, None)
 
     def _take_chunks(
         self,
@@ -159,7 +159,7 @@ class Replay:
         count: int,
         jobs: int,
         on_problem: Callable[[int, str], object] | None,
-        on_taken: Callable[[int], object],
+        on_taken: Callable[[int], object] | None,
     ) -> None:
         """Take chunks ``0`` to ``count - 1`` in order, read here or by ``jobs`` processes."""
         numbered = 0  # the lines (or stored events) of the chunks taken
@@ -175,7 +175,8 @@ class Replay:
                     for number, problem in taken.problems:
                         on_problem(numbered + number, problem)
                 numbered += taken.lines
-                on_taken(index)
+                if on_taken:
+                    on_taken(index)
 
     @property
     def events(self) -> int:
