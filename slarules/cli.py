@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -589,7 +589,8 @@ def _report_replay(policy: str, events: str | None, db: str | None, jobs: int) -
             click.echo(f"{db}: event {number}: {what}", err=True)
 
         try:
-            replayed.add_store(store, jobs=jobs, on_problem=problem_stored)
+            with _replay_bar(f"replaying {Path(db).name}") as bar:
+                replayed.add_store(store, jobs=jobs, on_problem=problem_stored, on_progress=bar)
         finally:
             store.close()
         return replayed
@@ -599,20 +600,40 @@ def _report_replay(policy: str, events: str | None, db: str | None, jobs: int) -
     def problem(number: int, what: str) -> None:
         click.echo(f"{path}:{number}: {what}", err=True)
 
-    with contextlib.ExitStack() as stack:
-        errors = Console(stderr=True)
-        advance = None
-        if errors.is_terminal:  # pipes and files get no bar, not even its newline
-            # Drawn when the replay advances, by no thread of its own: processes are forked.
-            bar = stack.enter_context(Progress(console=errors, transient=True, auto_refresh=False))
-            task = bar.add_task(f"replaying {path.name}", total=path.stat().st_size)
-
-            def advance(read: int) -> None:
-                bar.advance(task, read)
-                bar.refresh()
-
-        replayed.add_file(path, jobs=jobs, on_problem=problem, on_progress=advance)
+    with _replay_bar(f"replaying {path.name}") as bar:
+        bytes_read = _summed(bar, path.stat().st_size) if bar else None
+        replayed.add_file(path, jobs=jobs, on_problem=problem, on_progress=bytes_read)
     return replayed
+
+
+def _summed(show: Callable[[int, int], None], total: int) -> Callable[[int], None]:
+    """Told of each part done, ``show`` the sum so far of ``total``."""
+    done = 0
+
+    def part_done(part: int) -> None:
+        nonlocal done
+        done += part
+        show(done, total)
+
+    return part_done
+
+
+@contextlib.contextmanager
+def _replay_bar(description: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on the terminal's standard error, told how much is done of how much; or
+    None where that is a pipe or a file, which get no bar, not even its newline."""
+    errors = Console(stderr=True)
+    if not errors.is_terminal:
+        yield None
+        return
+    # Drawn when the replay tells, by no thread of its own: the readers are forked processes.
+    with Progress(console=errors, transient=True, auto_refresh=False) as bar:
+        task = bar.add_task(description, total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        yield show
 
 
 def _csv(built: Report) -> str:

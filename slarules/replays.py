@@ -137,21 +137,28 @@ class Replay:
         store: Store,
         jobs: int = 1,
         on_problem: Callable[[int, str], object] | None = None,
-        chunk: int = STORED_CHUNK,
+        on_progress: Callable[[int, int], object] | None = None,
+        chunk: int | None = None,
     ) -> None:
         """Take every event a store keeps, in the order it took them, as :meth:`add` takes them
         one by one; an event that is no longer valid (a store written by hand, say) is left out
         and given to ``on_problem`` with its position (from 1) and what is wrong with it.
+        ``on_progress`` hears, as each span is taken, how many are taken and how many there are.
 
         With ``jobs`` above one, as many forked processes read spans of ``chunk`` events
-        (:meth:`Store.event_spans <slarules.store.Store.event_spans>`), each through a
-        connection of its own, as :meth:`add_file` reads chunks of a file."""
-        spans = store.event_spans(chunk)
+        (:meth:`Store.event_spans <slarules.store.Store.event_spans>`; :data:`STORED_CHUNK`
+        unless given), each through a connection of its own, as :meth:`add_file` reads chunks
+        of a file."""
+        spans = store.event_spans(chunk or STORED_CHUNK)
 
         def read(index: int) -> _Chunk:
             return _read_stored(store, spans[index])
 
-        self._take_chunks(read, len(spans), jobs, on_problem, None)
+        def progress(index: int) -> None:
+            if on_progress:
+                on_progress(index + 1, len(spans))
+
+        self._take_chunks(read, len(spans), jobs, on_problem, progress)
 
     def _take_chunks(
         self,
@@ -159,9 +166,10 @@ class Replay:
         count: int,
         jobs: int,
         on_problem: Callable[[int, str], object] | None,
-        on_taken: Callable[[int], object] | None,
+        on_taken: Callable[[int], object],
     ) -> None:
-        """Take chunks ``0`` to ``count - 1`` in order, read here or by ``jobs`` processes."""
+        """Take chunks ``0`` to ``count - 1`` in order, read here or by ``jobs`` processes, and
+        tell ``on_taken`` the index of each."""
         numbered = 0  # the lines (or stored events) of the chunks taken
         readers = min(jobs, count) if _CAN_FORK else 1
         with contextlib.ExitStack() as stack:
@@ -175,8 +183,7 @@ class Replay:
                     for number, problem in taken.problems:
                         on_problem(numbered + number, problem)
                 numbered += taken.lines
-                if on_taken:
-                    on_taken(index)
+                on_taken(index)
 
     @property
     def events(self) -> int:

@@ -417,9 +417,13 @@ def test_a_store_read_in_spans_and_processes_is_the_replay_of_its_events(
     assert [position for position, _ in one_by_one.add_many(store.events())] == [300]
     replayed = Replay(policies)
     problems: list[tuple[int, str]] = []
+    progress: list[tuple[int, int]] = []
     replayed.add_store(store, jobs=jobs, chunk=chunk,
-                       on_problem=lambda number, what: problems.append((number, what)))  # fmt: skip
+                       on_problem=lambda number, what: problems.append((number, what)),
+                       on_progress=lambda *told: progress.append(told))  # fmt: skip
+    spans = len(store.event_spans(chunk))
     store.close()
+    assert progress == [(taken, spans) for taken in range(1, spans + 1)]
     assert list(replayed._histories.items()) == list(one_by_one._histories.items())
     assert (replayed.events, replayed.latest) == (one_by_one.events, one_by_one.latest)
     assert [(number, what.split(":")[0]) for number, what in problems] == [(301, "event rejected")]
@@ -477,3 +481,26 @@ def test_bad_lines_are_named_and_the_report_goes_on(
     assert "naive timestamp" in result.stderr
     clean = report_json(str(policy), "--events", str(events), "--at", at(60 * 26))
     assert json.loads(result.stdout) == clean
+
+
+def test_a_replay_shows_its_progress_on_a_terminal_and_leaves_pipes_alone(
+    files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy, events = files
+    url = f"sqlite:///{tmp_path / 'slarules.db'}"
+    runtime = Runtime.open(policy, open_store(url), clock=lambda: MONDAY + timedelta(days=2))
+    runtime.ingest_many(history())
+    runtime.close()
+    monkeypatch.setattr(replays, "CHUNK", 256)  # a few chunks, a few spans: a bar that moves
+    monkeypatch.setattr(replays, "STORED_CHUNK", 4)
+    sources = [(["--events", str(events)], "events.jsonl"), (["--db", url], "slarules.db")]
+    for source, shown in sources:
+        arguments = ["report", str(policy), *source, "--at", at(60 * 26), "--jobs", "1",
+                     "--format", "json"]  # fmt: skip
+        piped = CliRunner().invoke(main, arguments, catch_exceptions=False)
+        assert "replaying" not in piped.stderr
+        terminal = CliRunner().invoke(main, arguments, env={"FORCE_COLOR": "1"})
+        assert terminal.exit_code == 0, terminal.output
+        assert f"replaying {shown}" in terminal.stderr
+        assert "100%" in terminal.stderr
+        assert terminal.stdout == piped.stdout
