@@ -40,6 +40,8 @@ TYPES = (
 _RANK = {kind: rank for rank, kind in enumerate(TYPES)}
 _ROLES = ("agent", "requester", "system")
 _ROLE_CODES = {role: code for code, role in enumerate(_ROLES)}
+# The id's terminating NUL and the ``who`` byte, for each ``who``.
+_WHO = [bytes((0, who)) for who in range(len(_ROLES) << 2)]
 _HEAD = struct.Struct(">QB")
 _LENGTH = struct.Struct(">I")
 _OFFSET = 1 << 63
@@ -60,14 +62,16 @@ class Record(NamedTuple):
 
     @classmethod
     def of(cls, event: Event) -> Record:
+        rank = _RANK[event.type]
+        actor = event.actor
         return cls(
             (event.at - _EPOCH) // MICROSECOND,
-            _RANK[event.type],
+            rank,
             event.id,
-            event.type.value,
+            TYPES[rank],  # the type's value, without the enum's descriptor
             event.fields or None,
-            event.actor.id,
-            event.actor.role,
+            actor.id,
+            actor.role,
             event.public,
         )
 
@@ -87,17 +91,16 @@ class Record(NamedTuple):
 
 
 def pack(record: Record) -> bytes:
-    who = _ROLE_CODES[record.role] << 2 | record.public << 1 | (record.actor is not None)
-    fields = marshal.dumps(record.fields) if record.fields else b""
+    at, rank, event_id, _, fields, actor, role, public = record
+    who = _WHO[_ROLE_CODES[role] << 2 | public << 1 | (actor is not None)]
     return b"".join(
         (
-            _HEAD.pack(record.at + _OFFSET, record.rank),
-            record.id.encode(),
+            _HEAD.pack(at + _OFFSET, rank),
+            event_id.encode(),
+            who,
+            (actor or "").encode(),
             b"\0",
-            bytes((who,)),
-            (record.actor or "").encode(),
-            b"\0",
-            fields,
+            marshal.dumps(fields) if fields else b"",
         )
     )
 
