@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -62,7 +62,7 @@ from slarules.replays import Replay
 from slarules.report import Report, ReportOptions, report_html
 from slarules.runtime import Runtime
 from slarules.server import create_app
-from slarules.store import Store, StoreError, open_store
+from slarules.store import OutboxEntry, Store, StoreError, open_store
 from slarules.timezones import get_zone, to_local
 
 __all__ = ["main"]
@@ -583,16 +583,12 @@ def _report_replay(policy: str, events: str | None, db: str | None, jobs: int) -
         click.echo(str(error), err=True)
         raise SystemExit(1) from None
     if db is not None:
-        store = _open_store(db)
 
         def problem_stored(number: int, what: str) -> None:
             click.echo(f"{db}: event {number}: {what}", err=True)
 
-        try:
-            with _replay_bar(f"replaying {Path(db).name}") as bar:
-                replayed.add_store(store, jobs=jobs, on_problem=problem_stored, on_progress=bar)
-        finally:
-            store.close()
+        with _stored(db) as store, _replay_bar(f"replaying {Path(db).name}") as bar:
+            replayed.add_store(store, jobs=jobs, on_problem=problem_stored, on_progress=bar)
         return replayed
     assert events is not None
     path = Path(events)
@@ -845,8 +841,8 @@ def deadletters() -> None:
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 def deadletters_list(db: str, output_format: str) -> None:
     """Dead actions (by key) and rejected input (by number)."""
-    store = _open_store(db)
-    dead, rejected = store.outbox("dead"), store.rejected()
+    with _stored(db) as store:
+        dead, rejected = store.outbox("dead"), store.rejected()
     if output_format == "json":
         listing = {
             "actions": [
@@ -867,14 +863,14 @@ def deadletters_list(db: str, output_format: str) -> None:
 @_db_option
 def deadletters_show(ident: str, db: str) -> None:
     """One dead action (by key) or rejected input (by number), in full."""
-    store = _open_store(db)
-    if ident.isdigit():
-        found = dict(store.rejected()).get(int(ident))
-        if found is None:
-            raise click.ClickException(f"no rejected input number {ident}")
-        click.echo(found.model_dump_json(indent=2))
-        return
-    entry = next((e for e in store.outbox() if e.action.key == ident), None)
+    with _stored(db) as store:
+        if ident.isdigit():
+            found = dict(store.rejected()).get(int(ident))
+            if found is None:
+                raise click.ClickException(f"no rejected input number {ident}")
+            click.echo(found.model_dump_json(indent=2))
+            return
+        entry = next((e for e in store.outbox() if e.action.key == ident), None)
     if entry is None:
         raise click.ClickException(f"no action with key `{ident}`")
     click.echo(json.dumps({
@@ -895,22 +891,19 @@ def deadletters_show(ident: str, db: str) -> None:
 def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> None:
     """Queue dead actions for delivery again (the running service picks them up), or take
     rejected input again (with --policy). With no IDENTS, everything."""
-    store = _open_store(db)
-    numbers = [int(ident) for ident in idents if ident.isdigit()]
-    keys = [ident for ident in idents if not ident.isdigit()]
-    everything = not idents
-    dead = [e for e in store.outbox("dead") if everything or e.action.key in keys]
-    for entry in dead:
-        store.settle(entry.action.key, "pending", 0, entry.next_attempt, entry.last_error)
-    click.echo(f"{len(dead)} action(s) queued again")
-    if numbers or (everything and store.rejected()):
-        if policy is None:
+    with _stored(db) as store:
+        dead, numbers = _dead_letters(store, idents)
+        if numbers and policy is None:
             raise click.ClickException("retrying rejected input needs --policy")
-        runtime = Runtime.open(policy, store)
-        before = len(store.rejected())
-        runtime.retry_rejected(numbers or None)
-        after = len(store.rejected())
-        click.echo(f"{before - after} rejected input(s) taken, {after} still rejected")
+        for entry in dead:
+            store.settle(entry.action.key, "pending", 0, entry.next_attempt, entry.last_error)
+        click.echo(f"{len(dead)} action(s) queued again")
+        if numbers:
+            assert policy is not None
+            before = len(store.rejected())
+            Runtime.open(policy, store).retry_rejected(numbers)
+            after = len(store.rejected())  # what failed again is kept, under a new number
+            click.echo(f"{before - after} rejected input(s) taken, {after} still rejected")
 
 
 @deadletters.command(name="drop")
@@ -918,9 +911,40 @@ def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> N
 @_db_option
 def deadletters_drop(idents: tuple[str, ...], db: str) -> None:
     """Give up on dead actions and forget rejected input, for good."""
-    store = _open_store(db)
-    store.drop_rejected([int(ident) for ident in idents if ident.isdigit()])
-    for entry in store.outbox("dead"):
-        if entry.action.key in idents:
+    with _stored(db) as store:
+        dead, numbers = _dead_letters(store, idents)
+        store.drop_rejected(numbers)
+        for entry in dead:
             store.settle(entry.action.key, "dropped", entry.attempts, entry.next_attempt)
-    click.echo(f"dropped {len(idents)}")
+    click.echo(f"dropped {len(dead)} action(s) and {len(numbers)} rejected input(s)")
+
+
+def _dead_letters(store: Store, idents: Sequence[str]) -> tuple[list[OutboxEntry], list[int]]:
+    """The dead actions (by key) and rejected input (by number) that ``idents`` name, every one
+    when they name none; one that names neither is an error, before anything is done."""
+    dead = {entry.action.key: entry for entry in store.outbox("dead")}
+    rejected = [number for number, _ in store.rejected()]
+    if not idents:
+        return list(dead.values()), rejected
+    unknown = [
+        f"no rejected input number {ident}" if ident.isdigit() else f"no dead action `{ident}`"
+        for ident in idents
+        if (int(ident) not in rejected if ident.isdigit() else ident not in dead)
+    ]
+    if unknown:
+        raise click.ClickException(f"nothing done: {'; '.join(unknown)}")
+    chosen = set(idents)
+    return (
+        [entry for key, entry in dead.items() if key in chosen],
+        [number for number in rejected if str(number) in chosen],
+    )
+
+
+@contextlib.contextmanager
+def _stored(url: str) -> Iterator[Store]:
+    """The store at ``url``, closed when done."""
+    store = _open_store(url)
+    try:
+        yield store
+    finally:
+        store.close()
