@@ -460,6 +460,33 @@ def test_bad_payloads_are_kept_with_the_field_and_can_be_retried() -> None:
     assert len(engine.rejected) == 2  # still bad: kept again
 
 
+@pytest.mark.parametrize("stage", ["authentication", "payload"])
+def test_an_adapter_that_raises_anything_is_a_plugin_error_and_its_request_is_kept(
+    stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = RecordingPlugin(token="s3cret")
+    engine = recorded_engine(recorder)
+    step = "authenticate" if stage == "authentication" else "parse"
+
+    def bug(request: InboundRequest) -> None:
+        raise KeyError("ticket_id")
+
+    monkeypatch.setattr(recorder, step, bug)
+    body = b'{"id": "e1", "ticket": "T-1", "type": "ticket.created", "at": "%s"}' % START.encode()
+    with pytest.raises(PluginError, match=r"^adapter `recorder` failed: KeyError: 'ticket_id'$"):
+        engine.receive("recorder", request(body))
+    [kept] = engine.rejected
+    assert (kept.stage, kept.adapter, kept.payload) == (stage, "recorder", body.decode())
+    assert kept.reason == "recorder: KeyError: 'ticket_id'"
+    # The engine goes on; once the adapter is fixed, a payload it failed to parse is taken.
+    engine.ingest(Events().created("T-2", START))
+    monkeypatch.undo()
+    engine.retry_rejected()
+    taken = stage == "payload"
+    assert engine.tickets() == (["T-2", "T-1"] if taken else ["T-2"])
+    assert engine.rejected == ([] if taken else [kept])
+
+
 def test_an_unknown_adapter_is_a_plugin_error() -> None:
     engine = Engine.from_text(POLICY, entry_points=False)
     with pytest.raises(PluginError, match="no adapter `zendesk` is installed"):

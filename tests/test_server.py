@@ -101,6 +101,27 @@ def test_webhooks_go_through_their_adapter_with_its_own_authentication(service: 
     assert stored == ["authentication", "payload"]
 
 
+def test_an_adapter_bug_is_a_500_with_the_request_kept_and_the_service_goes_on(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bug(request: object) -> None:
+        raise TypeError("'NoneType' object is not subscriptable")
+
+    monkeypatch.setattr(service.runtime.engine.plugins.adapter("recorder"), "parse", bug)
+    body = Events().created("T-1", START)
+    failed = service.post("/hooks/recorder", body, token=None, **{"X-Token": "hook-token"})
+    assert failed.status_code == 500
+    assert failed.json()["error"] == (
+        "adapter `recorder` failed: TypeError: 'NoneType' object is not subscriptable"
+    )
+    [(_, kept)] = service.runtime.store.rejected()
+    assert (kept.stage, kept.adapter) == ("payload", "recorder")
+    assert json.loads(str(kept.payload)) == body
+    answer = service.post("/events", Events().created("T-2", START))
+    assert answer.status_code == 202
+    assert service.runtime.engine.tickets() == ["T-2"]
+
+
 def test_bad_input_gets_a_4xx_with_the_reason(service: Service) -> None:
     events = Events()
     assert service.post("/events", events.created("T-1", START), token=None).status_code == 401
