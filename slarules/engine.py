@@ -48,7 +48,7 @@ from slarules.metrics import TicketClocks
 from slarules.plugins import Plugins
 from slarules.policyset import PolicySet
 from slarules.schedules import next_run, run_schedule
-from slarules.specs import InboundRequest
+from slarules.specs import Adapter, InboundRequest
 
 __all__ = [
     "Delivery",
@@ -61,16 +61,19 @@ __all__ = [
 ]
 
 EventInput = Event | Mapping[str, Any] | str | bytes
-Stage = Literal["event", "payload", "authentication"]
+Stage = Literal["event", "payload", "authentication", "adapter"]
 
 
 class Rejected(BaseModel):
     """Input the engine could not take, kept with the reason so it can be fixed and retried.
 
-    ``stage`` says what failed: a normalized ``event``, or, for a request to an ``adapter``, its
-    ``authentication`` or its ``payload`` (then ``payload`` is the body as text, with the
-    request's ``headers`` and ``received_at``). Authentication failures are kept for inspection
-    only: retrying them cannot help.
+    ``stage`` says what failed: a normalized ``event``, or, for a request to an ``adapter``
+    (then ``payload`` is the body as text, with the request's ``headers``, ``query`` and
+    ``received_at``), its ``authentication``, its ``payload``, or the ``adapter`` itself: it
+    could not start (a missing setting), or its ``authenticate`` raised something else than an
+    authentication error. A retry parses a payload again, and takes a request whose adapter
+    failed through the adapter from the start, authentication included. Authentication failures
+    are kept for inspection only: retrying them cannot help.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -81,7 +84,17 @@ class Rejected(BaseModel):
     stage: Stage = "event"
     adapter: str | None = None
     headers: dict[str, str] = {}
+    query: dict[str, str] = {}
     received_at: AwareDatetime | None = None
+
+    def request(self) -> InboundRequest:
+        """The request to the adapter, as it was received."""
+        return InboundRequest(
+            body=str(self.payload).encode(),
+            headers=self.headers,
+            query=self.query,
+            received_at=self.received_at or datetime.min.replace(tzinfo=UTC),
+        )
 
 
 class Delivery(BaseModel):
@@ -325,14 +338,14 @@ class Engine:
         """Take a request that a helpdesk sent to ``adapter``: authenticate it, turn it into
         events, ingest them. Raises :class:`AuthenticationError` or :class:`PayloadError` (or
         :class:`PluginError` for an adapter's bug); the request is kept in :attr:`rejected`."""
-        handler = self.plugins.adapter(adapter)
+        handler = self._adapter_for(adapter, request)
         try:
             handler.authenticate(request)
         except AuthenticationError as error:
             self._reject_request(adapter, request, "authentication", str(error), ())
             raise
         except Exception as error:
-            self._reject_request(adapter, request, "authentication", _failure(error), ())
+            self._reject_request(adapter, request, "adapter", _failure(error), ())
             raise PluginError(f"adapter `{adapter}` failed: {_failure(error)}") from error
         return self._parse(adapter, handler.parse, request)
 
@@ -344,17 +357,19 @@ class Engine:
         self.stats.rejected -= len(waiting)
         actions = self.ingest_many(item.payload for item in waiting if item.stage == "event")  # type: ignore[misc]
         for item in waiting:
-            if item.stage == "payload" and item.adapter is not None:
-                request = InboundRequest(
-                    body=str(item.payload).encode(),
-                    headers=item.headers,
-                    received_at=item.received_at or datetime.min.replace(tzinfo=UTC),
-                )
-                try:
-                    handler = self.plugins.adapter(item.adapter)
+            if item.adapter is None or item.stage == "event":
+                continue
+            request = item.request()
+            try:
+                if item.stage == "adapter":
+                    actions += self.receive(item.adapter, request)
+                else:
+                    handler = self._adapter_for(item.adapter, request)
                     actions += self._parse(item.adapter, handler.parse, request)
-                except SlaRulesError:
-                    continue  # kept again by _parse, or the adapter is gone: keep the item
+            except SlaRulesError:
+                if item.adapter not in self.plugins.adapters:
+                    self._keep(item)  # the adapter is gone: kept as it was
+                # else kept again, by the stage that failed this time
         return actions
 
     # -- actions -------------------------------------------------------------------------------
@@ -656,6 +671,17 @@ class Engine:
             clock for clock in state.clocks(at) if clock.metric == metric and clock.cycle == cycle
         )
 
+    def _adapter_for(self, adapter: str, request: InboundRequest) -> Adapter:
+        """The adapter ``adapter``; one installed that cannot start (a setting missing, say)
+        keeps the request, to be taken through it from the start once it can."""
+        installed = adapter in self.plugins.adapters
+        try:
+            return self.plugins.adapter(adapter)
+        except PluginError as error:
+            if installed:
+                self._reject_request(adapter, request, "adapter", str(error), ())
+            raise
+
     def _parse(
         self,
         adapter: str,
@@ -772,6 +798,7 @@ class Engine:
                 stage=stage,
                 adapter=adapter,
                 headers=dict(request.headers),
+                query=dict(request.query),
                 received_at=request.received_at,
             )
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -460,31 +462,73 @@ def test_bad_payloads_are_kept_with_the_field_and_can_be_retried() -> None:
     assert len(engine.rejected) == 2  # still bad: kept again
 
 
-@pytest.mark.parametrize("stage", ["authentication", "payload"])
+CREATED = b'{"id": "e1", "ticket": "T-1", "type": "ticket.created", "at": "%s"}' % START.encode()
+
+
+@pytest.mark.parametrize(("step", "stage"), [("authenticate", "adapter"), ("parse", "payload")])
 def test_an_adapter_that_raises_anything_is_a_plugin_error_and_its_request_is_kept(
-    stage: str, monkeypatch: pytest.MonkeyPatch
+    step: str, stage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = RecordingPlugin(token="s3cret")
     engine = recorded_engine(recorder)
-    step = "authenticate" if stage == "authentication" else "parse"
 
     def bug(request: InboundRequest) -> None:
         raise KeyError("ticket_id")
 
     monkeypatch.setattr(recorder, step, bug)
-    body = b'{"id": "e1", "ticket": "T-1", "type": "ticket.created", "at": "%s"}' % START.encode()
     with pytest.raises(PluginError, match=r"^adapter `recorder` failed: KeyError: 'ticket_id'$"):
-        engine.receive("recorder", request(body))
+        engine.receive("recorder", request(CREATED, token="s3cret"))
     [kept] = engine.rejected
-    assert (kept.stage, kept.adapter, kept.payload) == (stage, "recorder", body.decode())
+    assert (kept.stage, kept.adapter, kept.payload) == (stage, "recorder", CREATED.decode())
     assert kept.reason == "recorder: KeyError: 'ticket_id'"
-    # The engine goes on; once the adapter is fixed, a payload it failed to parse is taken.
+    # The engine goes on; once the adapter is fixed, a retry takes the request.
     engine.ingest(Events().created("T-2", START))
     monkeypatch.undo()
     engine.retry_rejected()
-    taken = stage == "payload"
-    assert engine.tickets() == (["T-2", "T-1"] if taken else ["T-2"])
-    assert engine.rejected == ([] if taken else [kept])
+    assert (engine.tickets(), engine.rejected) == (["T-2", "T-1"], [])
+
+
+@dataclasses.dataclass
+class UnstartedRecorder(RecordingPlugin):
+    """A recorder whose adapter cannot start while a setting is missing."""
+
+    configured: bool = False
+
+    def _create(self, settings: Mapping[str, str]) -> RecordingPlugin:
+        if not self.configured:
+            raise PluginError("`SLARULES_RECORDER_TOKEN`: required")
+        return self
+
+
+def test_a_request_to_an_adapter_that_cannot_start_waits_and_is_authenticated_later() -> None:
+    recorder = UnstartedRecorder(token="s3cret")
+    engine = recorded_engine(recorder)
+    forged, signed = request(CREATED, token="forged"), request(CREATED, token="s3cret")
+    for sent in (forged, signed):
+        with pytest.raises(PluginError, match="SLARULES_RECORDER_TOKEN"):
+            engine.receive("recorder", sent)
+    assert [item.stage for item in engine.rejected] == ["adapter", "adapter"]
+    assert [item.request() for item in engine.rejected] == [forged, signed]
+    engine.retry_rejected()  # still unconfigured: both wait on
+    assert [item.stage for item in engine.rejected] == ["adapter", "adapter"]
+    recorder.configured = True
+    engine.retry_rejected()
+    assert engine.tickets() == ["T-1"]
+    [refused] = engine.rejected  # taken through the adapter from the start: not authentic
+    assert (refused.stage, refused.request()) == ("authentication", forged)
+
+
+def test_rejected_requests_wait_for_an_adapter_that_is_gone() -> None:
+    recorder = RecordingPlugin(token="s3cret")
+    engine = recorded_engine(recorder)
+    with pytest.raises(PayloadError):
+        engine.receive("recorder", request(b"{oops"))
+    [kept] = engine.rejected
+    without = Engine.restore(engine.policies, engine.snapshot())
+    without.retry_rejected()
+    assert without.rejected == [kept]
+    again = Engine.restore(engine.policies, without.snapshot(), plugins=[recorder])
+    assert again.rejected == [kept]
 
 
 def test_an_unknown_adapter_is_a_plugin_error() -> None:

@@ -3,6 +3,7 @@ after a restart, failures retry with backoff and end as dead letters, nothing is
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 from engine_helpers import HOUR, MINUTE, SECOND, Events, utc
 
-from slarules import EventError
+from slarules import EventError, PluginError
 from slarules.runtime import Backoff, Runtime
+from slarules.specs import InboundRequest
 from slarules.store import SqliteStore
 from slarules.testing import RecordingPlugin
 
@@ -162,6 +164,29 @@ def test_rejected_input_is_stored_and_can_be_retried(policy_file: Path, tmp_path
     again.retry_rejected([rejected_id])
     assert len(again.store.rejected()) == 1  # still bad: kept (once)
     assert again.engine.rejected == []
+
+
+def test_a_request_to_an_adapter_that_cannot_start_is_stored_and_taken_once_it_can(
+    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, clock = tmp_path / "s.db", FakeClock(START)
+    unstarted = RecordingPlugin()
+
+    def missing_setting(settings: object) -> RecordingPlugin:
+        raise PluginError("`SLARULES_RECORDER_TOKEN`: required")
+
+    monkeypatch.setattr(unstarted, "_create", missing_setting)
+    runtime = open_runtime(policy_file, database, clock, unstarted)
+    body = json.dumps(Events().created("T-1", START)).encode()
+    sent = InboundRequest(body=body, received_at=START, query={"token": "t"})
+    with pytest.raises(PluginError, match="SLARULES_RECORDER_TOKEN"):
+        runtime.receive("recorder", sent)
+    runtime.close()
+    again = open_runtime(policy_file, database, clock, RecordingPlugin())
+    [(number, kept)] = again.store.rejected()
+    assert (kept.stage, kept.request()) == ("adapter", sent)
+    again.retry_rejected([number])
+    assert (again.store.rejected(), again.engine.tickets()) == ([], ["T-1"])
 
 
 def test_events_survive_a_restart_and_give_the_same_clocks(
