@@ -20,16 +20,20 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slarules._fields import read_path
-from slarules._instants import from_micros, to_micros
+from slarules._instants import MICROS_PER_SECOND, from_micros, to_micros
 from slarules.dsl import ast
 from slarules.dsl.schema import (
     BUILTIN_FUNCTIONS,
+    CLOCK_ATTRIBUTES,
     NODE_ATTRIBUTES,
     PREDICATES,
+    TICKET_FIELDS,
     Function,
     Type,
     is_time_varying,
 )
+from slarules.durations import parse_duration
+from slarules.errors import CalendarError, SlaRulesError
 
 __all__ = [
     "Condition",
@@ -242,7 +246,7 @@ class _Compiler:
         implementation = function.implementation
         assert implementation is not None
         arguments = [
-            (self.compile(argument.value), parameter.type)
+            (self._read_as(argument.value, parameter.type), parameter.type)
             for parameter, argument in zip(function.parameters, call.arguments, strict=False)
         ]
         returns = function.returns
@@ -261,9 +265,11 @@ class _Compiler:
 
     def _comparison(self, comparison: ast.Comparison) -> Evaluate:
         left, right = comparison.left, comparison.right
-        self._note_threshold(left, comparison.operator, right)
-        self._note_threshold(right, _MIRRORED.get(comparison.operator, comparison.operator), left)
-        left_value, right_value = self.compile(left), self.compile(right)
+        left_value = self._read_as(left, self._type_of(right))
+        right_value = self._read_as(right, self._type_of(left))
+        self._note_threshold(left, comparison.operator, right, right_value)
+        mirrored = _MIRRORED.get(comparison.operator, comparison.operator)
+        self._note_threshold(right, mirrored, left, left_value)
         if isinstance(right, _LITERALS):
             fast = _against_literal(comparison.operator, left_value, right_value(None))  # type: ignore[arg-type]
             if fast is not None:
@@ -271,8 +277,47 @@ class _Compiler:
         compare = _OPERATORS[comparison.operator]
         return lambda view: compare(left_value(view), right_value(view))
 
+    def _read_as(self, expression: ast.Expression, kind: Type | None) -> Evaluate:
+        """``expression`` compiled; a ticket field, which holds JSON, is read as the duration or
+        instant it is compared with or passed as (or as its declared type, ``created_at``), so
+        that ``first_response.elapsed > custom.limit`` with a limit of ``3600`` means an hour."""
+        compiled = self.compile(expression)
+        if not self._is_field(expression):
+            return compiled
+        assert isinstance(expression, ast.Reference)
+        read = _FIELD_READERS.get(TICKET_FIELDS.get(".".join(expression.path)) or kind)
+        if read is None:
+            return compiled
+        return lambda view: read(compiled(view))
+
+    def _is_field(self, expression: ast.Expression) -> bool:
+        if not isinstance(expression, ast.Reference):
+            return False
+        head, *rest = expression.path
+        clock = head in self.metrics and len(rest) == 1
+        node = head == "node" and len(rest) == 1 and rest[0] in NODE_ATTRIBUTES
+        return not (clock or node or (not rest and head in PREDICATES))
+
+    def _type_of(self, expression: ast.Expression) -> Type | None:
+        """The type of a value that has one the language knows (not a custom field's)."""
+        match expression:
+            case ast.DurationLiteral():
+                return Type.DURATION
+            case ast.PercentLiteral():
+                return Type.PERCENT
+            case ast.Reference(path=path) if self._is_field(expression):
+                return TICKET_FIELDS.get(".".join(path))
+            case ast.Reference(path=(head, attribute)) if head == "node":
+                return NODE_ATTRIBUTES[attribute]
+            case ast.Reference(path=(_, attribute)):
+                return CLOCK_ATTRIBUTES[attribute]
+            case ast.Call(function=name):
+                known = BUILTIN_FUNCTIONS.get(name) or self.functions.get(name)
+                return known.returns if known else None
+        return None
+
     def _note_threshold(
-        self, varying: ast.Expression, operator_: str, fixed: ast.Expression
+        self, varying: ast.Expression, operator_: str, fixed: ast.Expression, value: Evaluate
     ) -> None:
         if not is_time_varying(varying, self.metrics):
             return
@@ -282,9 +327,7 @@ class _Compiler:
         if attribute == "remaining":  # it falls as the elapsed time grows
             operator_ = _MIRRORED.get(operator_, operator_)
         constant = isinstance(fixed, _LITERALS)
-        self.thresholds.append(
-            Threshold(metric, attribute, operator_, self.compile(fixed), constant)
-        )
+        self.thresholds.append(Threshold(metric, attribute, operator_, value, constant))
 
 
 def _report_query(
@@ -377,6 +420,40 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "in": _member,
     "not-in": lambda item, container: not _member(item, container),
     "contains": lambda container, item: _member(item, container),
+}
+
+
+def _field_duration(value: Any) -> int | None:
+    """A field's JSON as a duration in microseconds: a number of seconds, or a duration
+    written as in the language (``"1h30m"``); anything else is no duration."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(value * MICROS_PER_SECOND)
+    if isinstance(value, str):
+        try:
+            return parse_duration(value) // _MICROSECOND
+        except SlaRulesError:
+            return None
+    return None
+
+
+def _field_instant(value: Any) -> int | None:
+    """A field's JSON as an instant in microseconds since the epoch: ISO 8601 text with a UTC
+    offset, or a number of seconds since the epoch (a Unix timestamp); anything else, a naive
+    timestamp among them, is no instant."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(value * MICROS_PER_SECOND)
+    if isinstance(value, str):
+        try:
+            return to_micros(datetime.fromisoformat(value))
+        except (ValueError, CalendarError):
+            return None
+    return None
+
+
+# How a field is read where the language expects a duration or an instant of it.
+_FIELD_READERS: dict[Type | None, Callable[[Any], int | None]] = {
+    Type.DURATION: _field_duration,
+    Type.INSTANT: _field_instant,
 }
 
 

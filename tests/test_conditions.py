@@ -59,6 +59,36 @@ def test_field_conditions(text: str, fields: dict[str, Any], expected: bool) -> 
     assert condition(FieldsOnly(fields)) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "fields", "expected"),
+    [
+        # A field read against a duration: a number of seconds, or a duration as written.
+        ("custom.limit > 59m", {"custom": {"limit": 3600}}, True),
+        ("custom.limit > 1h", {"custom": {"limit": 3600}}, False),
+        ("custom.limit == 1h30m", {"custom": {"limit": "1h30m"}}, True),
+        ("custom.limit == 1h30m", {"custom": {"limit": 5400.0}}, True),
+        ("custom.limit < 1h", {"custom": {"limit": "soon"}}, False),  # no duration: no order
+        ("custom.limit < 1h", {"custom": {"limit": True}}, False),
+        ("custom.limit < 1h", {}, False),
+        ("1h < custom.limit", {"custom": {"limit": "2h"}}, True),  # either side
+        # `created_at` is an instant: ISO 8601 with an offset, or Unix seconds; naive is none.
+        ("created_at == custom.at", {"created_at": "2026-03-02T09:00:00Z",
+                                     "custom": {"at": "2026-03-02T10:00:00+01:00"}}, True),
+        ("created_at == custom.at", {"created_at": 1772442000,
+                                     "custom": {"at": "2026-03-02T09:00:00Z"}}, True),
+        ("created_at < custom.at", {"created_at": "2026-03-02T09:00:00",
+                                    "custom": {"at": "2026-03-02T10:00:00Z"}}, False),
+        # Other fields keep their JSON: compared with each other as they are.
+        ("custom.a == custom.b", {"custom": {"a": "1h", "b": 3600}}, False),
+    ],
+)  # fmt: skip
+def test_a_field_is_read_as_the_duration_or_instant_it_is_compared_with(
+    text: str, fields: dict[str, Any], expected: bool
+) -> None:
+    condition = compile_condition(condition_of(text), frozenset())
+    assert condition(FieldsOnly(fields)) is expected
+
+
 def test_what_a_condition_reads() -> None:
     policies = parse_policies('trigger "t" when overdue and node.unhandled then notify')
     read = compile_condition(policies.triggers["t"].when, frozenset(policies.metrics))

@@ -379,3 +379,23 @@ def test_a_ticket_on_hold_runs_again_under_a_policy_that_does_not_wait_on_hold(
     resolution = clock(engine, "T-1", "resolution", "2026-03-02T12:00:00Z")
     assert (resolution.state, resolution.elapsed) == (ClockState.RUNNING, 2 * HOUR)
     assert resolution.due_at == utc("2026-03-02T14:00:00Z")
+
+
+def test_a_customers_own_limit_in_a_custom_field_is_timed_to_the_second(events: Events) -> None:
+    # The contract says how long this customer waits at most, in seconds, in the helpdesk's
+    # custom field; the team is told when the wait passes it, in business time.
+    engine = Engine.from_text(
+        OFFICE
+        + 'policy "Contract" { applies when true  calendar office  first_response within 8h }\n'
+        + 'trigger "over contract" when first_response.elapsed > custom.contract_wait '
+        + 'then notify "account-team"'
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T15:30:00Z", custom={"contract_wait": 7200}))
+    # 15:30 UTC is 16:30 in Berlin: 30 min on Monday, 1 h 30 min from 09:00 on Tuesday.
+    assert engine.next_wakeup() == utc("2026-03-03T10:30:00.000001+01:00")
+    # Renegotiated at 09:15 (45 min used): three hours now, written as such.
+    engine.ingest(events.updated("T-1", "2026-03-03T08:15:00Z", custom={"contract_wait": "3h"}))
+    assert engine.next_wakeup() == utc("2026-03-03T11:30:00.000001+01:00")
+    assert engine.advance(utc("2026-03-03T11:30:00+01:00")) == []
+    [told] = engine.advance(utc("2026-03-03T11:30:00.000001+01:00"))
+    assert (told.trigger, told.args) == ("over contract", ("account-team",))

@@ -211,14 +211,17 @@ def test_a_plugin_function_is_called_in_conditions_with_python_values() -> None:
     )
     engine = Engine.from_text(
         'policy "All" { applies when true  first_response within 1h }\n'
-        'trigger "long" when longer_than(subject, 10s) then log "long subject"',
+        'trigger "long" when longer_than(subject, 10s) then log "long subject"\n'
+        'trigger "longer" when longer_than(subject, custom.limit) then log "over the limit"',
         plugins=[functions],
         entry_points=False,
     )
     events = Events()
-    fired = engine.ingest(events.created("T-1", START, subject="printer on fire again"))
+    created = events.created("T-1", START, subject="printer on fire again", custom={"limit": 30})
+    fired = engine.ingest(created)
     assert [action.trigger for action in fired] == ["long"]
-    assert calls == [("printer on fire again", timedelta(seconds=10))]
+    # A field passed as a duration is read as one: a JSON number is seconds.
+    assert sorted(calls) == [("printer on fire again", timedelta(seconds=s)) for s in (10, 30)]
 
 
 def test_a_failing_plugin_function_reads_as_a_missing_value_and_the_engine_goes_on() -> None:
