@@ -30,13 +30,13 @@ from engine_helpers import Events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slarules import Action, Engine, Event, parse_policies
+from slarules import Action, ClockState, Engine, Event, parse_policies
 from slarules._history import Record
 from slarules._instants import MICROSECOND, to_micros
 from slarules._program import compile_program
-from slarules._ticket import TicketState, _Step
+from slarules._ticket import TicketState, _Step, discard, replay
 from slarules.calendar import Calendar
-from slarules.clocks import ClockReading, Cycle
+from slarules.clocks import Clock, ClockReading, Cycle
 from slarules.replays import Replay
 
 POLICIES = """
@@ -279,6 +279,45 @@ def test_what_reports_read_of_a_clock_is_its_snapshot(
     clock = cycle.snapshot("T-1", "P", calendar, target, now, None)
     assert reading._asdict() == clock.model_dump(include=set(ClockReading._fields))
     assert reading.breached == clock.breached
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.integers(0, 6 * 24 * 60))
+def test_conditions_read_every_clock_attribute_as_the_clock_shows_it(
+    history: list[Any], minutes: int
+) -> None:
+    at = to_micros(START + timedelta(minutes=minutes))
+    replayed = Replay(parse_policies(POLICIES))
+    replayed.add_many(_events(history))
+    program = compile_program(replayed.policies)
+    for ticket, packed in replayed._histories.items():
+        state = replay(program, ticket, packed, at, discard)
+        view = _Step(state, program, at, None, discard, None)
+        for clock in state.clocks(at):
+            if state.latest[clock.metric].number == clock.cycle:  # what conditions read
+                _assert_read_as_shown(view, clock)
+
+
+def _assert_read_as_shown(view: _Step, clock: Clock) -> None:
+    def read(attribute: str) -> Any:
+        return view.clock(clock.metric, attribute)
+
+    def micros(instant: datetime | None) -> int | None:
+        return None if instant is None else to_micros(instant)
+
+    assert read("elapsed") == clock.elapsed // MICROSECOND
+    assert read("remaining") == clock.remaining // MICROSECOND
+    assert read("target") == clock.target // MICROSECOND
+    assert round(read("percent"), 2) == clock.percent  # shown to two decimals
+    assert read("started_at") == micros(clock.started_at)
+    assert read("due_at") == micros(clock.due_at)
+    assert read("breached_at") == micros(clock.breached_at)
+    assert (read("state"), read("cycle")) == (clock.state.value, clock.cycle)
+    assert read("breached") == clock.breached
+    assert read("met") == (clock.state is ClockState.MET)
+    assert read("paused") == (clock.state is ClockState.PAUSED)
+    assert read("running") == (clock.state in (ClockState.RUNNING, ClockState.BREACHED_RUNNING))
+    assert read("overdue") == (clock.breached and clock.stopped_at is None)
 
 
 # A clock that stops on another's breach moves with no event: timers are kept for it.

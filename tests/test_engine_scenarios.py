@@ -399,3 +399,33 @@ def test_a_customers_own_limit_in_a_custom_field_is_timed_to_the_second(events: 
     assert engine.advance(utc("2026-03-03T11:30:00+01:00")) == []
     [told] = engine.advance(utc("2026-03-03T11:30:00.000001+01:00"))
     assert (told.trigger, told.args) == ("over contract", ("account-team",))
+
+
+def test_a_stage_named_in_a_trigger_is_watched_there_only(events: Events) -> None:
+    # The language guide's "stuck in L2": late in triage says nothing, late in review escalates.
+    engine = Engine.from_text(
+        """
+        policy "P" {
+            applies when true
+            node "L1 triage" response within 10m
+            node "L2 review" response within 30m
+        }
+        trigger "stuck in L2" {
+            when node.name == "L2 review" and node overdue and node.unhandled
+            then escalate group "l2-leads"
+        }
+        trigger "moved after the cutoff" when node.entered_at > custom.cutoff then log "late"
+        """
+    )
+    cutoff = {"cutoff": "2026-03-02T10:10:00+01:00"}
+    created = events.created("T-1", "2026-03-02T09:00:00Z", node="L1 triage", assignee="al",
+                             custom=cutoff)  # fmt: skip
+    assert engine.ingest(created) == []
+    assert [a.trigger for a in engine.advance(utc("2026-03-02T09:15:00Z"))] == []
+    moved = engine.ingest(
+        events.updated("T-1", "2026-03-02T09:20:00Z", by="al", node="L2 review", assignee="bo")
+    )
+    assert [a.trigger for a in moved] == ["moved after the cutoff"]
+    assert engine.next_wakeup() == utc("2026-03-02T09:50:00.000001Z")
+    [stuck] = engine.advance(utc("2026-03-02T09:50:00.000001Z"))
+    assert (stuck.trigger, stuck.args[-1]) == ("stuck in L2", "l2-leads")  # the last: the target
