@@ -116,6 +116,24 @@ def test_the_service_level_check_fires_at_each_cron_time_it_holds() -> None:
     assert engine.advance(MONDAY + timedelta(hours=3)) == []
 
 
+def test_the_abandonment_rate_leaves_out_short_abandons_when_asked() -> None:
+    engine = schedule_of(
+        'policy "calls" { applies when true  calendar always  answer within 20s }\n'
+        'schedule "abandons" every "*/30 * * * *" {\n'
+        "    when abandonment_rate(answer, window 1h, short_abandon 5s) > 40%\n"
+        '    then log "abandons, misdials left out"\n}\n'
+        'schedule "every abandon" every "*/30 * * * *" {\n'
+        '    when abandonment_rate(answer, window 1h) > 40% then log "abandons"\n}'
+    )
+    call(engine, "C1", MONDAY, 10, answered=True)
+    call(engine, "C2", MONDAY + 60 * S, 30, answered=True)
+    call(engine, "C3", MONDAY + 120 * S, 3, answered=False)  # a misdial
+    call(engine, "C4", MONDAY + 180 * S, 40, answered=False)
+    # Of the four, two abandoned (50 %); leaving out the 3 s one, one of three (33 %).
+    actions = engine.advance(MONDAY + timedelta(minutes=30))
+    assert [action.trigger for action in actions] == ["every abandon"]
+
+
 def test_schedule_runs_come_once_across_a_snapshot_and_restore() -> None:
     engine = schedule_of(CALL_CENTER)
     call(engine, "C1", MONDAY, 45, answered=True)

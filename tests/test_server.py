@@ -83,6 +83,8 @@ def test_events_in_clocks_out(service: Service) -> None:
     explained = service.get("/tickets/T-1/explain").json()
     assert explained["ticket"] == "T-1"
     assert service.get("/tickets/T-9/clocks").status_code == 404
+    unknown = service.get("/tickets/T-9/explain")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "no events for ticket `T-9`")
 
 
 def test_webhooks_go_through_their_adapter_with_its_own_authentication(service: Service) -> None:
