@@ -387,8 +387,15 @@ def _weekday_keys(key: object) -> list[int]:
 
 
 def _parse_date(value: object, what: str) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise CalendarError(f"{what} `{value!r}` must be a date (datetime.date), not a time")
+    if isinstance(value, datetime):
+        raise CalendarError(
+            f"{what} `{value.isoformat()}` is an instant: give the day, a datetime.date "
+            f"(`{value.date()!r}`)"
+        )
+    if not isinstance(value, date):
+        raise CalendarError(
+            f"{what} must be a day, a datetime.date, got {type(value).__name__} `{value!r}`"
+        )
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise CalendarError(
             f"{what} `{value}` is outside the supported years {MIN_YEAR}-{MAX_YEAR}"

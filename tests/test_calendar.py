@@ -347,3 +347,22 @@ class TestValueSemantics:
         )
         assert eval(repr(cal), {"Calendar": Calendar, "datetime": __import__("datetime")}) == cal
         assert "22:00-02:00" in repr(cal)
+
+
+class TestBatch:
+    def test_deadlines_years_ahead_and_behind_of_the_first_widen_the_timeline(self) -> None:
+        # The timeline is built around the first instants asked about; deadlines three years
+        # ahead and two years back, in one call, need it widened both ways.
+        office = Calendar("Europe/Berlin", OFFICE, holidays=[date(2026, 12, 25)])
+        starts = [berlin(2026, 3, 2, 10, 0)] * 2 + [berlin(2030, 1, 1, 0, 0)]
+        budgets = [3 * 2080 * H, -2 * 2080 * H, H]  # some 260 working days of 8 h a year
+        due = office.add_many(starts, budgets)
+        expected = [
+            office.add(start, budget) for start, budget in zip(starts, budgets, strict=True)
+        ]
+        assert [value.item().replace(tzinfo=UTC) for value in due] == expected
+        assert expected[2] == berlin(2030, 1, 1, 10, 0)
+
+    def test_no_instants_give_no_deadlines(self, office: Calendar) -> None:
+        assert office.add_many([], []).shape == (0,)
+        assert office.between_many([], []).shape == (0,)

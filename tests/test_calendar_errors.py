@@ -44,9 +44,10 @@ OFFICE = {"mon-fri": "09:00-17:00"}
         ({"weekly": ["mon 09:00-17:00"]}, "weekly hours must map weekdays to spans"),
         (
             {"holidays": [datetime(2026, 12, 25)]},
-            "holiday `datetime.datetime(2026, 12, 25, 0, 0)` must be a date",
+            "holiday `2026-12-25T00:00:00` is an instant: give the day, a datetime.date "
+            "(`datetime.date(2026, 12, 25)`)",
         ),
-        ({"holidays": ["2026-12-25"]}, "holiday `'2026-12-25'` must be a date"),
+        ({"holidays": ["2026-12-25"]}, "holiday must be a day, a datetime.date, got str"),
         (
             {"overrides": {date(2026, 12, 24): "10:00-26:00"}},
             "invalid time `26:00` in override 2026-12-24",
