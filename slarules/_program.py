@@ -16,7 +16,9 @@ from slarules.conditions import (
     Condition,
     Evaluate,
     Threshold,
+    TicketView,
     compile_condition,
+    compile_text,
     compile_value,
 )
 from slarules.dsl import ast
@@ -97,10 +99,14 @@ class PolicyProgram:
 
 @dataclass(frozen=True)
 class Template:
-    """Message text with placeholders, ``"due at {resolution.due_at}"``: literal text and
-    ``(path, reader)`` pairs, compiled once with the policy set."""
+    """Message text with placeholders, ``"due at {resolution.due_at}"``: literal text, and for
+    each placeholder what reads its value as text (:func:`~slarules.conditions.compile_text`),
+    compiled once with the policy set."""
 
-    parts: tuple[str | tuple[str, Evaluate], ...]
+    parts: tuple[str | Evaluate, ...]
+
+    def render(self, view: TicketView) -> str:
+        return "".join(part if isinstance(part, str) else part(view) for part in self.parts)
 
 
 @dataclass(frozen=True)
@@ -333,13 +339,13 @@ class _Compiler:
         )
 
     def template(self, text: str) -> Template:
-        parts: list[str | tuple[str, Evaluate]] = []
+        parts: list[str | Evaluate] = []
         rest = text
         while "{" in rest and "}" in rest[rest.index("{") :]:
             before, _, after = rest.partition("{")
             path, _, rest = after.partition("}")
-            value = compile_value(_reference(path.strip()), self.metrics, self.functions)
-            parts += [before, (path.strip(), value)]
+            shown = compile_text(_reference(path.strip()), self.metrics, self.functions)
+            parts += [before, shown]
         parts.append(rest)
         return Template(tuple(part for part in parts if part != ""))
 

@@ -562,6 +562,10 @@ class _Step:
 
     # -- the view conditions read (TicketView) ----------------------------------------------
 
+    @property
+    def ticket_id(self) -> str:
+        return self.ticket.id
+
     def clock(self, metric: str, attribute: str) -> Any:
         found = self.targets().get(metric)
         if found is None:
@@ -898,29 +902,8 @@ def _text(value: Any) -> str | None:
 def action_argument(argument: Evaluate | Template, view: TicketView) -> str | None:
     """An action's argument as text: a value read, or a message with its placeholders filled."""
     if isinstance(argument, Template):
-        return _interpolate(argument, view)
+        return argument.render(view)
     return _text(argument(view))
-
-
-def _interpolate(template: Template, view: TicketView) -> str:
-    """``"due at {resolution.due_at}"`` with the value as of this step."""
-    return "".join(
-        part if isinstance(part, str) else _display(part[0], part[1](view))
-        for part in template.parts
-    )
-
-
-def _display(path: str, value: Any) -> str:
-    attribute = path.rsplit(".", 1)[-1]
-    if value is None:
-        return "-"
-    if attribute.endswith("_at"):
-        return from_micros(value).isoformat()
-    if attribute in ("elapsed", "remaining", "target"):
-        return format_duration(value * MICROSECOND)
-    if attribute == "percent":
-        return f"{value:g}%"
-    return str(value)
 
 
 _BOOLEAN = frozenset({"overdue", "breached", "paused", "met", "running"})

@@ -32,7 +32,7 @@ from slarules.dsl.schema import (
     Type,
     is_time_varying,
 )
-from slarules.durations import parse_duration
+from slarules.durations import format_duration, parse_duration
 from slarules.errors import CalendarError, SlaRulesError
 
 __all__ = [
@@ -52,6 +52,10 @@ class TicketView(Protocol):
 
     @property
     def fields(self) -> Mapping[str, Any]: ...
+
+    @property
+    def ticket_id(self) -> str | None:
+        """The ticket's id, as its events name it (``id`` in conditions and messages)."""
 
     def clock(self, metric: str, attribute: str) -> Any: ...
 
@@ -141,6 +145,25 @@ def compile_value(
     return _Compiler(metrics, functions or {}).compile(expression)
 
 
+def compile_text(
+    expression: ast.Expression,
+    metrics: frozenset[str],
+    functions: Mapping[str, Function] | None = None,
+) -> Evaluate:
+    """A value as a message shows it, for a placeholder such as ``{resolution.due_at}``: an
+    instant in ISO 8601, a duration as the language writes it (``1h30m``), a percent with its
+    sign, anything else as text, and ``-`` for a value the ticket does not have."""
+    compiler = _Compiler(metrics, functions or {})
+    kind = compiler._type_of(expression)
+    value, show = compiler._read_as(expression, kind), _SHOWN.get(kind, str)
+
+    def text(view: TicketView) -> str:
+        found = value(view)
+        return "-" if found is None else show(found)
+
+    return text
+
+
 class _Compiler:
     def __init__(self, metrics: frozenset[str], functions: Mapping[str, Function]) -> None:
         self.metrics = metrics
@@ -227,6 +250,8 @@ class _Compiler:
         if not rest and head in PREDICATES:
             self.read_metrics.add("*")
             return lambda view: view.predicate(head)
+        if path == ("id",):
+            return lambda view: view.ticket_id
         keys = tuple(rest) if head == "fields" else (head, *rest)
         self.read_fields.add(keys[0] if keys else "*")  # bare `fields`: all of them
         if len(keys) == 1:
@@ -454,6 +479,13 @@ def _field_instant(value: Any) -> int | None:
 _FIELD_READERS: dict[Type | None, Callable[[Any], int | None]] = {
     Type.DURATION: _field_duration,
     Type.INSTANT: _field_instant,
+}
+
+
+_SHOWN: dict[Type | None, Callable[[Any], str]] = {
+    Type.INSTANT: lambda micros: from_micros(micros).isoformat(),
+    Type.DURATION: lambda micros: format_duration(micros * _MICROSECOND),
+    Type.PERCENT: lambda value: f"{value:g}%",
 }
 
 

@@ -99,6 +99,7 @@ class _ReportView:
     """What a schedule's condition reads: figures over all tickets; no ticket of its own."""
 
     fields: dict[str, Any] = {}  # noqa: RUF012 (read only: placeholders find nothing)
+    ticket_id = None
 
     def __init__(self, at: datetime, measure: Measure) -> None:
         self.at = at

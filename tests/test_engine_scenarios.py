@@ -429,3 +429,21 @@ def test_a_stage_named_in_a_trigger_is_watched_there_only(events: Events) -> Non
     assert engine.next_wakeup() == utc("2026-03-02T09:50:00.000001Z")
     [stuck] = engine.advance(utc("2026-03-02T09:50:00.000001Z"))
     assert (stuck.trigger, stuck.args[-1]) == ("stuck in L2", "l2-leads")  # the last: the target
+
+
+def test_a_message_shows_the_ticket_its_clocks_and_its_fields_as_they_are(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(
+        'policy "P" { applies when true  calendar always  first_response within 4h }\n'
+        'trigger "new" when true then notify "ticket {id} (opened {created_at}): reply by '
+        "{first_response.due_at}, {first_response.remaining} left; promised "
+        '{custom.promised_at}, region {custom.region}, stage since {node.entered_at}"'
+    )
+    fields = {"created_at": 1772442000, "custom": {"promised_at": "by lunch"}}
+    [told] = engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", **fields))
+    # A field is shown as the helpdesk sent it, whatever its name ends with; one the ticket
+    # lacks, and the node of a ticket in none, are `-`.
+    assert told.args == ("ticket T-1 (opened 2026-03-02T09:00:00+00:00): reply by "
+                         "2026-03-02T13:00:00+00:00, 4h left; promised by lunch, region -, "
+                         "stage since -",)  # fmt: skip
