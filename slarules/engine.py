@@ -8,9 +8,11 @@ returned again. ``now`` always comes from the caller.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import heapq
+import logging
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
-from slarules._history import Record, add, has_id, last, pack, records, unpack
+from slarules._history import Record, add, has_id, instant_and_id, last, pack, records, unpack
 from slarules._instants import from_micros, to_micros
 from slarules._program import Program, ScheduleProgram, compile_program
 from slarules._ticket import (
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 EventInput = Event | Mapping[str, Any] | str | bytes
+_logger = logging.getLogger("slarules.engine")
 Stage = Literal["event", "payload", "authentication", "adapter"]
 
 
@@ -331,7 +334,8 @@ class Engine:
             except EventError as error:
                 self._reject(event, error)
                 continue
-            actions += self._ingest(parsed, source)
+            with contextlib.suppress(EventError):  # the engine failed on it: kept, as above
+                actions += self._ingest(parsed, source)
         return self._notify(actions)
 
     def receive(self, adapter: str, request: InboundRequest) -> list[Action]:
@@ -596,25 +600,41 @@ class Engine:
     # -- inside --------------------------------------------------------------------------------
 
     def _ingest(self, event: Event, source: str | None) -> list[Action]:
-        if source is not None:
-            self._sources[event.ticket] = source
+        """Take a valid event. Should the engine fail on it (a bug), the ticket is left as it
+        was, the event is kept in :attr:`rejected` to retry after a fix, and
+        :class:`EventError` is raised: one event never breaks a ticket, nor the engine."""
         ticket = self._tickets.get(event.ticket)
         if ticket is None:
             ticket = self._tickets[event.ticket] = _Ticket(event.ticket)
-        else:
-            event_id = event.id.encode()
-            if has_id(ticket.history, event_id):
-                self.stats.duplicates += 1
-                return []
+        elif has_id(ticket.history, event.id.encode()):
+            self.stats.duplicates += 1
+            return []
+        history, fired, breaches = ticket.history, len(ticket.fired or ()), len(self._breaches)
+        actions: list[Action] = []
+        try:
+            self._step(event, ticket, actions)
+        except Exception as failure:
+            self._undo(event.ticket, ticket, history, fired)
+            del self._breaches[breaches:]
+            self.stats.actions -= len(actions)
+            problem = f"the engine failed on it ({_failure(failure)}); kept to retry after a fix"
+            error = EventError([("event", problem)], event.model_dump(mode="json"))
+            _logger.exception("%s", error)
+            self._reject(error.payload, error)
+            raise error from failure
         self.stats.events += 1
         if self._journal is not None:
             self._journal.events.append((event, source))
+        if source is not None:
+            self._sources[event.ticket] = source
+        return actions
+
+    def _step(self, event: Event, ticket: _Ticket, actions: list[Action]) -> None:
+        """Move ``ticket`` by ``event``, in order or by a replay of its history (a late event),
+        collecting the actions that became due."""
         record = Record.of(event)
         packed = pack(record)
-        if self._first_event_at is None or record.at < self._first_event_at:
-            self._first_event_at = record.at
         until = record.at if self._now is None else max(record.at, self._now)
-        actions: list[Action] = []
         emit = self._collector(ticket, actions)
         state, history = ticket.live(self._program), ticket.history
         before = state.wakeup
@@ -631,7 +651,24 @@ class Engine:
             until = max(until, state.last_step or until)
             ticket.state = replay(self._program, event.ticket, history, until, emit)
         self._settle(event.ticket, ticket, before)
-        return actions
+        if self._first_event_at is None or record.at < self._first_event_at:
+            self._first_event_at = record.at
+
+    def _undo(self, ticket_id: str, ticket: _Ticket, history: bytes, fired: int) -> None:
+        """The ticket as it was before a step that failed: its history, its state (replayed
+        from the history, up to where the engine is), the actions it had fired."""
+        ticket.history = history
+        if ticket.fired is not None:
+            del ticket.fired[fired:]
+        if not history:  # a ticket it would have begun
+            del self._tickets[ticket_id]
+            if self._journal is not None:
+                self._journal.tickets.discard(ticket_id)
+            return
+        latest = instant_and_id(last(history))[0]
+        until = latest if self._now is None else max(latest, self._now)
+        ticket.state = replay(self._program, ticket_id, history, until, discard)
+        self._settle(ticket_id, ticket)
 
     def _collector(self, ticket: _Ticket, actions: list[Action]) -> Emit:
         def emit(item: Action | Breach) -> None:
@@ -699,7 +736,8 @@ class Engine:
             raise PluginError(f"adapter `{adapter}` failed: {_failure(error)}") from error
         actions: list[Action] = []
         for event in events:
-            actions += self._ingest(event, adapter)
+            with contextlib.suppress(EventError):  # the engine failed on it: kept
+                actions += self._ingest(event, adapter)
         return self._notify(actions)
 
     def deliver(self, action: Action, attempt: int = 1) -> Delivery:

@@ -16,6 +16,7 @@ from slarules import (
     PolicyValidationError,
     SlaRulesError,
 )
+from slarules._ticket import _Step
 
 POLICY = """
 policy "P" { applies when true  first_response within 1h  resolution within 4h }
@@ -79,6 +80,48 @@ def test_ingest_many_goes_on_past_bad_events_which_can_be_retried(events: Events
     first = engine.clocks("T-1", utc("2026-03-02T12:00:00Z"))[0]
     assert first.metric == "first_response"
     assert first.elapsed == timedelta(minutes=30)
+
+
+FAILING = POLICY + 'trigger "waiting" when status == "pending" then tag "waiting"\n'
+
+
+def test_an_event_the_engine_fails_on_leaves_the_ticket_as_it_was_and_is_kept(
+    events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug that strikes in the middle of a step, after a trigger fired: nothing of the step
+    # may stay, and the event must not be lost.
+    fire_warnings = _Step.fire_warnings
+
+    def broken(step: _Step) -> None:
+        if step.record is not None and step.record.id.startswith("bad"):
+            raise ZeroDivisionError("a bug")
+        fire_warnings(step)
+
+    monkeypatch.setattr(_Step, "fire_warnings", broken)
+    created = events.created("T-1", "2026-03-02T09:00:00Z")
+    pending = {**events.updated("T-1", "2026-03-02T09:10:00Z", status="pending"), "id": "bad-1"}
+    later = events.agent_reply("T-1", "2026-03-02T09:20:00Z")
+    new = {**events.created("T-2", "2026-03-02T09:30:00Z"), "id": "bad-2"}
+    engine, reference = Engine.from_text(FAILING), Engine.from_text(FAILING)
+    engine.ingest(created)
+    reference.ingest_many([created, later])
+    with pytest.raises(EventError, match=r"the engine failed on it \(ZeroDivisionError: a bug\)"):
+        engine.ingest(pending)
+    assert engine.ingest_many([new, later]) == []  # the batch goes on past it
+    assert engine.tickets() == ["T-1"]  # T-2 came to nothing
+    at = utc("2026-03-02T12:00:00Z")
+    assert engine.clocks("T-1", at) == reference.clocks("T-1", at)
+    assert engine.stats.events == 2
+    assert [item.payload["id"] for item in engine.rejected] == ["bad-1", "bad-2"]  # type: ignore[index]
+
+    monkeypatch.undo()  # the fix
+    retried = engine.retry_rejected()
+    assert [(action.trigger, action.ticket) for action in retried] == [("waiting", "T-1")]
+    reference.ingest_many([pending, new])
+    assert engine.rejected == []
+    assert engine.tickets() == ["T-1", "T-2"]
+    for ticket in ("T-1", "T-2"):
+        assert engine.clocks(ticket, at) == reference.clocks(ticket, at)
 
 
 def test_duplicate_event_ids_are_ignored_and_counted(events: Events) -> None:

@@ -7,11 +7,13 @@ import json
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_helpers import HOUR, MINUTE, SECOND, Events, utc
 
 from slarules import EventError, PluginError
+from slarules._ticket import TicketState
 from slarules.runtime import Backoff, Runtime
 from slarules.specs import InboundRequest
 from slarules.store import SqliteStore
@@ -187,6 +189,32 @@ def test_a_request_to_an_adapter_that_cannot_start_is_stored_and_taken_once_it_c
     assert (kept.stage, kept.request()) == ("adapter", sent)
     again.retry_rejected([number])
     assert (again.store.rejected(), again.engine.tickets()) == ([], ["T-1"])
+
+
+def test_an_event_the_engine_fails_on_is_stored_as_rejected_and_not_replayed_at_restart(
+    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, clock, events = tmp_path / "s.db", FakeClock(START), Events()
+    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
+    runtime.ingest(events.created("T-1", START))
+    step = TicketState.step
+
+    def broken(state: TicketState, *arguments: Any) -> None:
+        if state.id == "T-2":
+            raise RecursionError("a bug")
+        step(state, *arguments)
+
+    monkeypatch.setattr(TicketState, "step", broken)
+    with pytest.raises(EventError, match="the engine failed on it"):
+        runtime.ingest(events.created("T-2", START))
+    runtime.close()
+    again = open_runtime(policy_file, database, clock, RecordingPlugin())  # still broken
+    assert again.engine.tickets() == ["T-1"]
+    [(number, kept)] = again.store.rejected()
+    assert "RecursionError: a bug" in kept.reason
+    monkeypatch.undo()
+    again.retry_rejected([number])
+    assert (again.engine.tickets(), again.store.rejected()) == (["T-1", "T-2"], [])
 
 
 def test_events_survive_a_restart_and_give_the_same_clocks(
