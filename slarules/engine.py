@@ -446,8 +446,22 @@ class Engine:
             ticket = self._tickets[ticket_id]
             if ticket.wakeup != when:
                 continue  # superseded by a later step of that ticket
+            given, fired, breaches = len(actions), len(ticket.fired or ()), len(self._breaches)
             state = ticket.live(self._program)
-            state.run_timers(self._program, until, self._collector(ticket, actions), None)
+            since = state.last_step
+            assert since is not None  # a timer is set by a step
+            try:
+                state.run_timers(self._program, until, self._collector(ticket, actions), None)
+            except Exception:
+                # A bug on one ticket's timer must not hold back the others': that ticket is
+                # put back as it was and waits, unqueued, for a fixed engine (a restart).
+                _logger.exception("the engine failed on a timer of ticket `%s`", ticket_id)
+                self.stats.actions -= len(actions) - given
+                del actions[given:], self._breaches[breaches:]
+                if ticket.fired is not None:
+                    del ticket.fired[fired:]
+                ticket.state = replay(self._program, ticket_id, ticket.history, since, discard)
+                continue
             self._settle(ticket_id, ticket)
 
     def _schedule_runs(self, until: int) -> list[tuple[int, ScheduleProgram]]:
