@@ -501,8 +501,17 @@ def to_python(value: Any, kind: Type) -> Any:
 
 
 def from_python(value: Any, kind: Type) -> Any:
+    """A plugin function's result as conditions compare it. A duration must come as a
+    timedelta and an instant as an aware datetime: a number would be read in the engine's own
+    unit, so anything else raises, and the call reads as a missing value."""
+    expected = _PYTHON_TYPES.get(kind)
+    if expected is not None and value is not None and not isinstance(value, expected):
+        raise TypeError(f"returned {type(value).__name__} `{value!r}`, not a {expected.__name__}")
     if isinstance(value, timedelta):
         return value // _MICROSECOND
     if isinstance(value, datetime):
         return to_micros(value, "a function's result")
     return value
+
+
+_PYTHON_TYPES: dict[Type, type] = {Type.DURATION: timedelta, Type.INSTANT: datetime}

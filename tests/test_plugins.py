@@ -246,6 +246,37 @@ def test_a_failing_plugin_function_reads_as_a_missing_value_and_the_engine_goes_
     assert engine.ingest(Events().created("T-1", START, subject="s")) == []
 
 
+def test_a_function_giving_a_bare_number_for_a_duration_reads_as_missing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # 3600 of what? Seconds to its author, microseconds to the engine: neither is guessed.
+    functions = plugin(
+        "contract",
+        slarules_functions=lambda: [
+            FunctionSpec(
+                name=name,
+                summary="the contract's wait",
+                parameters={"tier": "any"},
+                returns="duration",
+                implementation=implementation,
+            )
+            for name, implementation in [
+                ("contract_wait", lambda tier: timedelta(hours=1)),
+                ("contract_wait_in_seconds", lambda tier: 3600),
+            ]
+        ],
+    )
+    engine = Engine.from_text(
+        'trigger "an hour" when contract_wait(customer.tier) == 1h then log "x"\n'
+        'trigger "bare" when contract_wait_in_seconds(customer.tier) < 2h then log "y"',
+        plugins=[functions],
+        entry_points=False,
+    )
+    fired = engine.ingest(Events().created("T-1", START, customer={"tier": "gold"}))
+    assert [action.trigger for action in fired] == ["an hour"]
+    assert "returned int `3600`, not a timedelta" in caplog.text
+
+
 def test_a_function_of_a_running_clock_cannot_be_timed() -> None:
     functions = plugin(
         "f",
