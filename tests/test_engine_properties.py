@@ -495,3 +495,51 @@ def _slots(state: TicketState) -> dict[str, Any]:
 
 def _cycle_slots(cycle: Cycle) -> dict[str, Any]:
     return {name: getattr(cycle, name) for name in Cycle.__slots__}
+
+
+# Every place a field is read: conditions of every kind, pauses, and message placeholders.
+FIELDS_EVERYWHERE = (
+    POLICIES
+    + """
+trigger "typed reads" {
+    when created_at < first_response.due_at or custom.limit > 1h or customer.tier == "vip"
+        or "x" in tags or subject contains "refund" or custom.seats >= 10
+        or first_response.elapsed > custom.limit or node.entered_at > custom.cutoff
+    then notify assignee "{id} {created_at} {custom.limit} {custom.promised_at} {tags} {node}"
+}
+"""
+)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["1h", "2026-03-27T09:00:00Z", "2026-03-27T09:00"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+any_fields = st.dictionaries(
+    st.sampled_from(["priority", "status", "node", "assignee", "tags", "subject", "created_at",
+                     "customer", "custom", "group"]),
+    json_values | st.fixed_dictionaries({}, optional={
+        "limit": json_values, "seats": json_values, "cutoff": json_values, "tier": json_values,
+        "promised_at": json_values}),
+    max_size=6,
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(any_fields, min_size=1, max_size=4))
+def test_no_json_in_any_field_makes_the_engine_fail(changes: list[dict[str, Any]]) -> None:
+    engine, make = Engine.from_text(FIELDS_EVERYWHERE), Events()
+    at = START
+    engine.ingest(make.created("T-1", at, **changes[0]))
+    for change in changes[1:]:
+        at += timedelta(minutes=20)
+        engine.ingest(make.updated("T-1", at, by="ana", **change))
+    engine.advance(END)
+    engine.clocks("T-1", END)
+    assert engine.rejected == []
