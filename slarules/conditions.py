@@ -16,7 +16,7 @@ import logging
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from slarules._fields import read_path
@@ -452,7 +452,7 @@ def _field_duration(value: Any) -> int | None:
     """A field's JSON as a duration in microseconds: a number of seconds, or a duration
     written as in the language (``"1h30m"``); anything else is no duration."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(value * MICROS_PER_SECOND)
+        return _micros(value, _LONGEST)
     if isinstance(value, str):
         try:
             return parse_duration(value) // _MICROSECOND
@@ -466,7 +466,8 @@ def _field_instant(value: Any) -> int | None:
     offset, or a number of seconds since the epoch (a Unix timestamp); anything else, a naive
     timestamp among them, is no instant."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(value * MICROS_PER_SECOND)
+        micros = _micros(value, _LATEST)
+        return None if micros is None or micros < _EARLIEST else micros
     if isinstance(value, str):
         try:
             return to_micros(datetime.fromisoformat(value))
@@ -474,6 +475,17 @@ def _field_instant(value: Any) -> int | None:
             return None
     return None
 
+
+def _micros(seconds: float, limit: int) -> int | None:
+    """Seconds in microseconds, or ``None`` beyond ``limit`` either way (datetimes and
+    timedeltas end somewhere; JSON numbers do not)."""
+    micros = seconds * MICROS_PER_SECOND
+    return round(micros) if -limit <= micros <= limit else None
+
+
+_LONGEST = timedelta.max // _MICROSECOND
+_EARLIEST = to_micros(datetime.min.replace(tzinfo=UTC))
+_LATEST = to_micros(datetime.max.replace(tzinfo=UTC))
 
 # How a field is read where the language expects a duration or an instant of it.
 _FIELD_READERS: dict[Type | None, Callable[[Any], int | None]] = {

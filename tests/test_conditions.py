@@ -70,6 +70,7 @@ def test_field_conditions(text: str, fields: dict[str, Any], expected: bool) -> 
         ("custom.limit < 1h", {"custom": {"limit": "soon"}}, False),  # no duration: no order
         ("custom.limit < 1h", {"custom": {"limit": True}}, False),
         ("custom.limit < 1h", {}, False),
+        ("custom.limit < 1h", {"custom": {"limit": -1e308}}, False),  # beyond any timedelta
         ("1h < custom.limit", {"custom": {"limit": "2h"}}, True),  # either side
         # `created_at` is an instant: ISO 8601 with an offset, or Unix seconds; naive is none.
         ("created_at == custom.at", {"created_at": "2026-03-02T09:00:00Z",
@@ -77,6 +78,8 @@ def test_field_conditions(text: str, fields: dict[str, Any], expected: bool) -> 
         ("created_at == custom.at", {"created_at": 1772442000,
                                      "custom": {"at": "2026-03-02T09:00:00Z"}}, True),
         ("created_at < custom.at", {"created_at": "2026-03-02T09:00:00",
+                                    "custom": {"at": "2026-03-02T10:00:00Z"}}, False),
+        ("created_at < custom.at", {"created_at": -1e300,
                                     "custom": {"at": "2026-03-02T10:00:00Z"}}, False),
         # Other fields keep their JSON: compared with each other as they are.
         ("custom.a == custom.b", {"custom": {"a": "1h", "b": 3600}}, False),

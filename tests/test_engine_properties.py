@@ -514,19 +514,26 @@ json_values = st.recursive(
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8)
-    | st.sampled_from(["1h", "2026-03-27T09:00:00Z", "2026-03-27T09:00"]),
+    | st.text(max_size=8),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),
     max_leaves=6,
 )
+# Half the time, a value some reader has to think about: durations and instants as text,
+# naive ones, numbers no datetime or timedelta can hold.
+field_values = (
+    st.sampled_from(
+        ["1h", "1h30m", "2026-03-27T09:00:00Z", "2026-03-27T09:00", 3600, -1, 1e308, -(10**30)]
+    )
+    | json_values
+)
 any_fields = st.dictionaries(
     st.sampled_from(["priority", "status", "node", "assignee", "tags", "subject", "created_at",
                      "customer", "custom", "group"]),
-    json_values | st.fixed_dictionaries({}, optional={
-        "limit": json_values, "seats": json_values, "cutoff": json_values, "tier": json_values,
-        "promised_at": json_values}),
+    field_values | st.fixed_dictionaries({}, optional={
+        "limit": field_values, "seats": field_values, "cutoff": field_values,
+        "tier": field_values, "promised_at": field_values}),
     max_size=6,
 )  # fmt: skip
 
