@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated, read_as_events
 from slarules_liveagent import (
     AccountTime,
     events_from_change,
@@ -15,6 +18,7 @@ from slarules_liveagent import (
     events_from_messages,
     events_from_ticket,
 )
+from slarules_liveagent.translate import CHANGE_FIELDS
 
 from slarules import PayloadError
 
@@ -235,3 +239,27 @@ def test_bad_values_are_payload_errors_naming_the_field(call: Any, field: str) -
     with pytest.raises(PayloadError) as raised:
         call()
     assert raised.value.field == field
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["created", *CHANGE_FIELDS]), st.data())
+def test_any_changed_ticket_gives_events_or_names_the_field(kind: str, data: st.DataObject) -> None:
+    ticket = data.draw(mutated(load("ticket.json")))
+    if kind == "created":
+        read = read_as_events(lambda: events_from_ticket(ticket, timezone="Europe/Prague"))
+    else:
+        read = read_as_events(lambda: events_from_change(kind, ticket, timezone="Europe/Prague"))
+    event(f"{'events' if read else 'payload error'}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["history", "messages"]), st.data())
+def test_any_changed_history_or_messages_give_events_or_name_the_field(
+    name: str, data: st.DataObject
+) -> None:
+    rows = data.draw(mutated(load(f"{name}.json")))
+    if name == "history":
+        read = read_as_events(lambda: events_from_history("fp80688h", rows))
+    else:
+        read = read_as_events(lambda: events_from_messages("fp80688h", rows, AGENTS))
+    event(f"{'events' if read else 'payload error'}")

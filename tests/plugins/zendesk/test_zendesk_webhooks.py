@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import OWN_USER
+from conftest import OWN_USER, PAYLOADS, read_payload
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated, read_as_events
 from slarules_zendesk import ZendeskAdapter, events_from_subscription, events_from_trigger
 from slarules_zendesk.webhooks import IGNORED_KINDS
 
@@ -309,3 +312,33 @@ def test_bodies_that_are_not_json_objects_are_payload_errors(
     with pytest.raises(PayloadError) as raised:
         adapter.parse(InboundRequest(body=body, received_at=RECEIVED))
     assert raised.value.field == field
+
+
+WEBHOOKS = sorted(path.stem for path in (PAYLOADS / "webhooks").glob("*.json"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(WEBHOOKS), st.data())
+def test_any_changed_webhook_gives_events_or_names_the_field(
+    name: str, data: st.DataObject
+) -> None:
+    body = data.draw(mutated(read_payload(f"webhooks/{name}.json")))
+    read = read_as_events(lambda: events_from_subscription(body, {OWN_USER}))
+    event(f"{'events' if read else 'payload error'}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["trigger_created", "trigger_status_changed", "trigger_id_only"]),
+    st.data(),
+)
+def test_any_changed_trigger_body_or_fetched_ticket_gives_events_or_names_the_field(
+    name: str, data: st.DataObject
+) -> None:
+    body, ticket = read_payload(f"{name}.json"), read_payload("ticket.json")["ticket"]
+    if data.draw(st.booleans()):
+        body = data.draw(mutated(body))
+    else:
+        ticket = data.draw(mutated(ticket))
+    read = read_as_events(lambda: events_from_trigger(body, lambda ticket_id: ticket))
+    event(f"{'events' if read else 'payload error'}")
