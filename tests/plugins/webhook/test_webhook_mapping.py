@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated, read_as_events
 from slarules_webhook import FieldMapping, load_mapping
 
 from slarules import PayloadError, PluginError
@@ -282,3 +285,12 @@ def test_a_mapping_may_translate_cloud_event_types_only() -> None:
     mapping = load_mapping('{"cloudevents": {"types": {"com.acme.opened": "ticket.created"}}}')
     assert not mapping.maps_payloads
     assert mapping.cloudevents.resolved == {"com.acme.opened": "ticket.created"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_changed_delivery_gives_events_or_names_the_pointer(data: st.DataObject) -> None:
+    mapping = load_mapping(str(JSON_MAPPING))
+    changed = data.draw(mutated(load("acme_delivery.json")))
+    read = read_as_events(lambda: mapping.to_events(changed))
+    event(f"{'events' if read else 'payload error'}")
