@@ -8,6 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import read_payload
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated, read_as_events
 from slarules_zendesk import ZendeskAdapter, events_from_audits
 
 from slarules import Engine, PayloadError
@@ -180,3 +184,14 @@ def test_a_bad_value_in_an_audit_event_is_named(load: Callable[..., Any]) -> Non
     with pytest.raises(PayloadError) as raised:
         events_from_audits([audit], lambda _: "agent")
     assert raised.value.field == "audits[0].events[1].value"
+
+
+# The users' server of every test here is not needed: the audits are read alone.
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.sampled_from(["audits_page1", "audits_page2"]), st.data())
+def test_any_changed_audits_give_events_or_name_the_field(name: str, data: st.DataObject) -> None:
+    audits = data.draw(mutated(read_payload(f"{name}.json")["audits"]))
+    read = read_as_events(lambda: events_from_audits(audits, lambda _: "agent"))
+    event(f"{'events' if read else 'payload error'}")
