@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated, read_as_events
 from slarules_webhook import WebhookAdapter, generate_secret, signature_headers
 
 from slarules import AuthenticationError, Engine, InboundRequest, PayloadError, PluginError
@@ -357,3 +360,31 @@ def test_a_batch_must_be_a_list_of_objects(adapter: WebhookAdapter) -> None:
     with pytest.raises(PayloadError, match="a CloudEvent is a JSON object") as raised:
         adapter.parse(request([CLOUD_EVENT, "x"], BATCH))
     assert raised.value.field == "/1"
+
+
+NORMALIZED = {
+    "id": "e1",
+    "ticket": "T-1",
+    "type": "ticket.created",
+    "at": "2026-03-02T09:00:00Z",
+    "fields": {"status": "new", "tags": ["a"]},
+    "actor": {"id": "u1", "role": "agent"},
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([(CLOUD_EVENT, STRUCTURED), ([CLOUD_EVENT, CLOUD_EVENT], BATCH),
+                     (NORMALIZED, "application/json"), ([NORMALIZED], "application/json")]),
+    st.data(),
+)  # fmt: skip
+def test_any_changed_cloud_event_or_event_gives_events_or_names_the_field(
+    sent: tuple[Any, str], data: st.DataObject
+) -> None:
+    document, content_type = sent
+    changed = data.draw(mutated(document))
+    adapter = adapter_with(inbound_token=TOKEN, mapping=str(PAYLOADS / "acme_mapping.json"))
+    plain = adapter_with(inbound_token=TOKEN)
+    parse = plain.parse if content_type == "application/json" else adapter.parse
+    read = read_as_events(lambda: parse(request(changed, content_type)))
+    event(f"{'events' if read else 'payload error'}")
