@@ -223,6 +223,26 @@ def test_a_calendar_from_a_policy_file(tmp_path: Path) -> None:
     assert "give either --calendar or --tz and --hours, not both" in output
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "give --tz and at least one --hours, or --calendar FILE.sla:NAME"),
+        (["--tz", "UTC"], "give --tz and at least one --hours, or --calendar FILE.sla:NAME"),
+        (["--calendar", "office"], "--calendar `office`: write it as FILE.sla:NAME"),
+        (["--calendar", "{broken}:office"], "--calendar `{broken}:office`: the file has errors"),
+    ],
+)
+def test_a_calendar_must_be_given_one_way(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    broken = tmp_path / "broken.sla"
+    broken.write_text('calendar office { timezone "Europe/Berln" }', encoding="utf-8")
+    given = [argument.replace("{broken}", str(broken)) for argument in arguments]
+    code, output = run("calendar", "is-open", *given, "--at", "2026-12-24T10:00:00Z")
+    assert code == 2
+    assert message.replace("{broken}", str(broken)) in output
+
+
 def test_check_passes_a_clean_file(tmp_path: Path) -> None:
     policy = tmp_path / "support.sla"
     policy.write_text(SUPPORT, encoding="utf-8")

@@ -97,6 +97,16 @@ def test_lines_that_are_not_event_objects_are_reported(tmp_path: Path) -> None:
     assert len(json.loads(result.stdout)["clocks"]) == 4
 
 
+def test_a_file_without_a_valid_event_and_no_instant_is_an_error(tmp_path: Path) -> None:
+    policy, _ = files(tmp_path)
+    events = tmp_path / "bad.jsonl"
+    events.write_text('{"id": "x"}\n\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", policy, str(events)])
+    assert result.exit_code == 1
+    assert f"{events}:1: event `x` rejected" in result.stderr
+    assert f"Error: {events}: no valid events" in result.stderr
+
+
 def test_progress_bars_fill_exactly_the_bar_green_then_red() -> None:
     engine = Engine.from_text('policy "P" { applies when true  first_response within 1h }')
     engine.ingest(EVENTS[0])
