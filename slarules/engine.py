@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
@@ -269,6 +269,8 @@ class Engine:
         program = compile_program(policies)
         self._program: Program = program if actions else program.without_actions()
         self._tickets: dict[str, _Ticket] = {}
+        # Tickets a restore could not replay (a bug): kept as saved, for a fixed engine.
+        self._set_aside: dict[str, TicketHistory] = {}
         self._sources: dict[str, str] = {}
         self._timers: list[tuple[int, str]] = []
         self._now: int | None = None
@@ -571,7 +573,10 @@ class Engine:
     def snapshot(self) -> EngineState:
         return EngineState(
             now=None if self._now is None else from_micros(self._now),
-            tickets=[self._history_of(ticket_id) for ticket_id in self._tickets],
+            tickets=[
+                *(self._history_of(ticket_id) for ticket_id in self._tickets),
+                *self._set_aside.values(),
+            ],
             rejected=list(self.rejected),
             failed=list(self.failed),
             stats=self.stats.model_copy(),
@@ -603,7 +608,15 @@ class Engine:
             latest = saved_records[-1].at
             until = max(latest, engine._now or latest)
             emit = engine._collector(ticket, [])
-            ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
+            try:
+                ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
+            except Exception:
+                # One ticket the engine cannot replay must not keep every other one from
+                # running: it waits, as saved, and its new events are kept as rejected.
+                _logger.exception("the engine failed replaying ticket `%s`", saved.ticket)
+                del engine._tickets[saved.ticket]
+                engine._set_aside[saved.ticket] = saved
+                continue
             engine._settle(saved.ticket, ticket)
         engine.rejected = list(state.rejected)
         engine.failed = list(state.failed)
@@ -619,6 +632,8 @@ class Engine:
         :class:`EventError` is raised: one event never breaks a ticket, nor the engine."""
         ticket = self._tickets.get(event.ticket)
         if ticket is None:
+            if event.ticket in self._set_aside:
+                self._fail(event, "its ticket is set aside: the engine failed replaying it")
             ticket = self._tickets[event.ticket] = _Ticket(event.ticket)
         elif has_id(ticket.history, event.id.encode()):
             self.stats.duplicates += 1
@@ -631,17 +646,22 @@ class Engine:
             self._undo(event.ticket, ticket, history, fired)
             del self._breaches[breaches:]
             self.stats.actions -= len(actions)
-            problem = f"the engine failed on it ({_failure(failure)}); kept to retry after a fix"
-            error = EventError([("event", problem)], event.model_dump(mode="json"))
-            _logger.exception("%s", error)
-            self._reject(error.payload, error)
-            raise error from failure
+            self._fail(event, f"the engine failed on it ({_failure(failure)})", failure)
         self.stats.events += 1
         if self._journal is not None:
             self._journal.events.append((event, source))
         if source is not None:
             self._sources[event.ticket] = source
         return actions
+
+    def _fail(self, event: Event, why: str, failure: Exception | None = None) -> NoReturn:
+        """Keep an event the engine could not take as rejected, log why, raise EventError."""
+        error = EventError(
+            [("event", f"{why}; kept to retry after a fix")], event.model_dump(mode="json")
+        )
+        _logger.error("%s", error, exc_info=failure)
+        self._reject(error.payload, error)
+        raise error from failure
 
     def _step(self, event: Event, ticket: _Ticket, actions: list[Action]) -> None:
         """Move ``ticket`` by ``event``, in order or by a replay of its history (a late event),

@@ -156,6 +156,39 @@ def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
     ]  # fmt: skip
 
 
+def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
+    events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = Engine.from_text(POLICY)
+    engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
+                        events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
+    saved = engine.snapshot()
+    step = TicketState.step
+
+    def broken(state: TicketState, *arguments: Any) -> None:
+        if state.id == "T-1":
+            raise ZeroDivisionError("a bug")
+        step(state, *arguments)
+
+    monkeypatch.setattr(TicketState, "step", broken)
+    restored = Engine.restore(engine.policies, saved)
+    assert "the engine failed replaying ticket `T-1`" in caplog.text
+    assert restored.tickets() == ["T-2"]
+    assert [a.ticket for a in restored.advance(utc("2026-03-02T10:30:00Z"))] == ["T-2"]
+    later = events.agent_reply("T-1", "2026-03-02T10:40:00Z")
+    with pytest.raises(EventError, match="its ticket is set aside"):
+        restored.ingest(later)
+    again = restored.snapshot()  # nothing of it lost
+    assert [ticket.ticket for ticket in again.tickets] == ["T-2", "T-1"]
+    monkeypatch.undo()  # the fix
+    fixed = Engine.restore(engine.policies, again)
+    assert fixed.tickets() == ["T-2", "T-1"]
+    fixed.retry_rejected()
+    assert (fixed.rejected, fixed.stats.events) == ([], 3)
+    replied = fixed.clocks("T-1", utc("2026-03-02T11:00:00Z"))[0]
+    assert (replied.metric, replied.state) == ("first_response", ClockState.BREACHED_MET)
+
+
 def test_duplicate_event_ids_are_ignored_and_counted(events: Events) -> None:
     engine = Engine.from_text(POLICY)
     created = events.created("T-1", "2026-03-02T09:00:00Z")
