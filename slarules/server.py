@@ -60,6 +60,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _BadQuery(Exception):
+    """A query parameter that cannot be read: answered 400 with the message."""
+
+
 def create_app(
     runtime: Runtime,
     policy_file: str | Path,
@@ -100,6 +104,8 @@ def create_app(
                 return await handler(request)
             except _TooLarge:
                 return _error(413, f"the body is over {max_body} bytes")
+            except _BadQuery as error:
+                return _error(400, str(error))
             except StoreError as error:
                 return _error(503, str(error))
 
@@ -247,11 +253,18 @@ def _error(status: int, reason: str, **details: Any) -> JSONResponse:
 
 
 def _at(request: Request) -> datetime | None:
+    """The instant of ``?at=``, aware, if given."""
     at = request.query_params.get("at")
     if at is None:
         return None
-    instant = datetime.fromisoformat(at)
-    return instant if instant.utcoffset() is not None else None
+    try:
+        instant = datetime.fromisoformat(at)
+    except ValueError:
+        hint = " (a `+` in a URL is a space: write it %2B)" if " " in at else ""
+        raise _BadQuery(f"`at` is not an ISO 8601 instant: `{at}`{hint}") from None
+    if instant.utcoffset() is None:
+        raise _BadQuery(f"`at` has no UTC offset: `{at}`; add one, such as `Z` or `%2B01:00`")
+    return instant
 
 
 def _dashboard(

@@ -85,6 +85,14 @@ def test_events_in_clocks_out(service: Service) -> None:
     assert service.get("/tickets/T-9/clocks").status_code == 404
     unknown = service.get("/tickets/T-9/explain")
     assert (unknown.status_code, unknown.json()["error"]) == (404, "no events for ticket `T-9`")
+    for at, error in [
+        ("noon", "`at` is not an ISO 8601 instant: `noon`"),
+        ("2026-03-02T09:30:00+01:00", "a `+` in a URL is a space: write it %2B"),
+        ("2026-03-02T09:30:00", "`at` has no UTC offset: `2026-03-02T09:30:00`"),
+    ]:
+        refused = service.get(f"/tickets/T-1/clocks?at={at}")
+        assert refused.status_code == 400
+        assert error in refused.json()["error"]
 
 
 def test_webhooks_go_through_their_adapter_with_its_own_authentication(service: Service) -> None:
