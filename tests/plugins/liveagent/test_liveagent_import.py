@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated
 from slarules_liveagent import slas_to_policies
 
 import slarules
@@ -116,3 +119,19 @@ def test_a_level_open_on_no_day_is_refused() -> None:
     closed["business_hours"] = {"timezone": "Europe/Bratislava", "monday": None}
     with pytest.raises(PayloadError, match="open on no day"):
         slas_to_policies({"slas": [closed]})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_changed_export_gives_a_valid_policy_file_or_names_the_field(
+    data: st.DataObject,
+) -> None:
+    changed = data.draw(mutated(levels()))
+    try:
+        text = slas_to_policies({"slas": changed})
+    except PayloadError as error:
+        field = error.field
+    else:
+        slarules.parse_policies(text, "liveagent.sla")  # the import always passes check
+        field = None
+    event("policy file" if field is None else "payload error")

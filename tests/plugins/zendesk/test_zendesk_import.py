@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from conftest import PAYLOADS
+from conftest import PAYLOADS, read_payload
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from mutations import mutated
 from slarules_zendesk import RAILS_ZONES, export_to_policies, iana_zone
 
 import slarules
@@ -272,3 +275,20 @@ def test_holidays_may_be_the_whole_answer_of_the_holidays_call(load: Callable[..
     schedule = given["schedules"]["schedules"][0]
     schedule["holidays"] = {"holidays": schedule["holidays"], "next_page": None}
     assert '    holiday 2026-04-06 "Easter Monday"\n' in export_to_policies(given)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["policies", "schedules"]), st.data())
+def test_any_changed_export_gives_a_valid_policy_file_or_names_the_field(
+    export: str, data: st.DataObject
+) -> None:
+    given = exports(read_payload)
+    given[export] = data.draw(mutated(given[export]))
+    try:
+        text = export_to_policies(given)
+    except PayloadError as error:
+        field = error.field
+    else:
+        slarules.parse_policies(text, "zendesk.sla")  # the import always passes check
+        field = None
+    event("policy file" if field is None else "payload error")
