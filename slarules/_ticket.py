@@ -268,7 +268,6 @@ class _Step:
 
     __slots__ = (
         "_targeted",
-        "_targets",
         "at",
         "changed_fields",
         "elapsed_cache",
@@ -318,7 +317,6 @@ class _Step:
         self.moved: set[str] = set()  # metrics whose cycle started, stopped, paused or resumed
         self.node_handled_moved = False
         self.elapsed_cache: dict[int, int] = {}
-        self._targets: dict[str, tuple[Cycle, int | None]] | None = None
         self._targeted: list[tuple[Cycle, int]] | None = None
         # While triggers run, clocks stand still: `overdue` and friends are worked out once.
         self.predicates: dict[str, bool] | None = None
@@ -399,7 +397,7 @@ class _Step:
             _forget_wakeups(ticket)  # other calendar, targets and warnings
             self.unsettled = True
             self.elapsed_cache.clear()
-            self._targets = self._targeted = None
+            self._targeted = None
             self._note(
                 "policy",
                 f"`{chosen.name if chosen else 'none'}` replaces "
@@ -496,7 +494,7 @@ class _Step:
         ticket.cycles.append(cycle)
         self.started_any = True
         self.moved.add(metric.name)
-        self._targets = self._targeted = None
+        self._targeted = None
         self._note(cycle, "started")
         return ("metric", "start", metric.name)
 
@@ -540,24 +538,16 @@ class _Step:
             value = self.elapsed_cache[key] = cycle.elapsed(self.ticket.calendar(), self.at)
         return value
 
-    def targets(self) -> dict[str, tuple[Cycle, int | None]]:
-        """The current cycle of each metric, with its target in the policy (if any)."""
-        if self._targets is None:
-            policy = self.ticket.policy
-            if policy is None:
-                self._targets = {m: (c, None) for m, c in self.ticket.latest.items()}
-            else:
-                find = policy.target
-                self._targets = {
-                    metric: (cycle, found.target if (found := find(metric, cycle.node)) else None)
-                    for metric, cycle in self.ticket.latest.items()
-                }
-        return self._targets
-
     def targeted(self) -> list[tuple[Cycle, int]]:
         """The current cycle of each metric that the policy gives a target."""
         if self._targeted is None:
-            self._targeted = [(c, t) for c, t in self.targets().values() if t is not None]
+            policy = self.ticket.policy
+            find = policy.target if policy else _no_target
+            self._targeted = [
+                (cycle, found.target)
+                for metric, cycle in self.ticket.latest.items()
+                if (found := find(metric, cycle.node)) is not None
+            ]
         return self._targeted
 
     # -- the view conditions read (TicketView) ----------------------------------------------
@@ -567,10 +557,12 @@ class _Step:
         return self.ticket.id
 
     def clock(self, metric: str, attribute: str) -> Any:
-        found = self.targets().get(metric)
-        if found is None:
+        cycle = self.ticket.latest.get(metric)
+        if cycle is None:
             return False if attribute in _BOOLEAN else None
-        return _clock_attribute(self, found[0], found[1], attribute)
+        policy = self.ticket.policy
+        found = policy.target(metric, cycle.node) if policy else None
+        return _clock_attribute(self, cycle, found.target if found else None, attribute)
 
     def node(self, attribute: str) -> Any:
         ticket = self.ticket
@@ -879,6 +871,10 @@ def _elapsed_amounts(threshold: Threshold, value: float, target: int) -> Iterato
         return
     floor = int(exact // 1)
     yield from (floor - 1, floor, floor + 1)
+
+
+def _no_target(metric: str, node: str | None) -> None:
+    """Where no policy applies, no metric has a target."""
 
 
 def _forget_wakeups(ticket: TicketState) -> None:
