@@ -310,7 +310,7 @@ class _Compiler:
         if not self._is_field(expression):
             return compiled
         assert isinstance(expression, ast.Reference)
-        read = _FIELD_READERS.get(TICKET_FIELDS.get(".".join(expression.path)) or kind)
+        read = _FIELD_READERS.get(_declared_type(expression.path) or kind)
         if read is None:
             return compiled
         return lambda view: read(compiled(view))
@@ -331,7 +331,7 @@ class _Compiler:
             case ast.PercentLiteral():
                 return Type.PERCENT
             case ast.Reference(path=path) if self._is_field(expression):
-                return TICKET_FIELDS.get(".".join(path))
+                return _declared_type(path)
             case ast.Reference(path=(head, attribute)) if head == "node":
                 return NODE_ATTRIBUTES[attribute]
             case ast.Reference(path=(_, attribute)):
@@ -353,6 +353,12 @@ class _Compiler:
             operator_ = _MIRRORED.get(operator_, operator_)
         constant = isinstance(fixed, _LITERALS)
         self.thresholds.append(Threshold(metric, attribute, operator_, value, constant))
+
+
+def _declared_type(path: tuple[str, ...]) -> Type | None:
+    """The type the language gives a well-known ticket field (``created_at``, ``tags``…)."""
+    keys = path[1:] if path[0] == "fields" else path
+    return TICKET_FIELDS.get(keys[0]) if len(keys) == 1 else None
 
 
 def _report_query(

@@ -77,6 +77,8 @@ def test_field_conditions(text: str, fields: dict[str, Any], expected: bool) -> 
                                      "custom": {"at": "2026-03-02T10:00:00+01:00"}}, True),
         ("created_at == custom.at", {"created_at": 1772442000,
                                      "custom": {"at": "2026-03-02T09:00:00Z"}}, True),
+        ("fields.created_at == custom.at", {"created_at": 1772442000,
+                                            "custom": {"at": "2026-03-02T09:00:00Z"}}, True),
         ("created_at < custom.at", {"created_at": "2026-03-02T09:00:00",
                                     "custom": {"at": "2026-03-02T10:00:00Z"}}, False),
         ("created_at < custom.at", {"created_at": -1e300,
