@@ -893,12 +893,14 @@ def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> N
     rejected input again (with --policy). With no IDENTS, everything."""
     with _stored(db) as store:
         dead, numbers = _dead_letters(store, idents)
-        if numbers and policy is None:
+        if numbers and policy is None and idents:
             raise click.ClickException("retrying rejected input needs --policy")
         for entry in dead:
             store.settle(entry.action.key, "pending", 0, entry.next_attempt, entry.last_error)
         click.echo(f"{len(dead)} action(s) queued again")
-        if numbers:
+        if numbers and policy is None:
+            click.echo(f"{len(numbers)} rejected input(s) left: retry them with --policy")
+        elif numbers:
             assert policy is not None
             before = len(store.rejected())
             Runtime.open(policy, store).retry_rejected(numbers)

@@ -94,6 +94,9 @@ def test_show_gives_one_in_full(kept: tuple[Path, str]) -> None:
 def test_a_dead_action_retried_is_pending_again_for_the_service(kept: tuple[Path, str]) -> None:
     _, url = kept
     assert run("retry", LATE_TAG, "--db", url) == (0, "1 action(s) queued again\n")
+    # Everything: what can be done without the policy file.
+    left = "0 action(s) queued again\n1 rejected input(s) left: retry them with --policy\n"
+    assert run("retry", "--db", url) == (0, left)
     store = SqliteStore(url.removeprefix("sqlite:///"))
     [entry] = store.outbox("pending")
     assert (entry.action.key, entry.attempts) == (LATE_TAG, 0)
