@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+
+from slarules._ticket import TicketState
 from slarules.testing import EventBuilder
 
 HOUR = timedelta(hours=1)
@@ -17,3 +21,22 @@ def utc(text: str) -> datetime:
 
 # The builder ships in slarules.testing, for plugin authors; the engine tests use it too.
 Events = EventBuilder
+
+
+def break_steps(
+    monkeypatch: pytest.MonkeyPatch,
+    ticket: str,
+    *,
+    timers_only: bool = False,
+    error: Exception | None = None,
+) -> None:
+    """Make every step of ``ticket`` (or only its steps without an event) raise: a bug in the
+    engine, for the tests of what survives one. ``monkeypatch.undo()`` is the fix."""
+    step = TicketState.step
+
+    def broken(state: TicketState, program: Any, at: int, record: Any, *rest: Any) -> None:
+        if state.id == ticket and (record is None or not timers_only):
+            raise error or ZeroDivisionError("a bug")
+        step(state, program, at, record, *rest)
+
+    monkeypatch.setattr(TicketState, "step", broken)

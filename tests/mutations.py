@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from slarules import Event, PayloadError
+from slarules import Event, PayloadError, parse_policies
 
 # JSON values, with the ones that break code written for the usual ones more often.
 json_values = st.recursive(
@@ -64,6 +64,20 @@ def read_as_events(parse: Callable[[], Sequence[Event]]) -> bool:
         field = error.field
     else:
         assert all(isinstance(event, Event) for event in events)
+        return True
+    assert field, "a PayloadError names where"
+    return False
+
+
+def read_as_policy_file(convert: Callable[[], str], source: str) -> bool:
+    """Whether ``convert`` (an importer) gave a policy file, which must then load without an
+    error (``False``: a PayloadError naming a field); anything else it raises goes through."""
+    try:
+        text = convert()
+    except PayloadError as error:
+        field = error.field
+    else:
+        parse_policies(text, source)
         return True
     assert field, "a PayloadError names where"
     return False

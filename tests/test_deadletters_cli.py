@@ -17,10 +17,7 @@ from slarules.store import SqliteStore
 
 START = utc("2026-03-02T09:00:00Z")
 POLICY = """
-policy "All" {
-    applies when true
-    first_response within 1h
-}
+policy "All" { applies when true  first_response within 1h }
 trigger "late" when first_response.breached then tag "late"
 """
 LATE_TAG = "T-1/late/first_response:1/0/0"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-from engine_helpers import HOUR, MINUTE, Events, utc
+from engine_helpers import HOUR, MINUTE, Events, break_steps, utc
 
 from slarules import (
     ClockState,
@@ -17,7 +16,7 @@ from slarules import (
     PolicyValidationError,
     SlaRulesError,
 )
-from slarules._ticket import TicketState, _Step
+from slarules._ticket import _Step
 
 POLICY = """
 policy "P" { applies when true  first_response within 1h  resolution within 4h }
@@ -128,14 +127,7 @@ def test_an_event_the_engine_fails_on_leaves_the_ticket_as_it_was_and_is_kept(
 def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
     events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    step = TicketState.step
-
-    def broken(state: TicketState, program: Any, at: int, record: Any, *rest: Any) -> None:
-        if state.id == "T-1" and record is None:
-            raise ZeroDivisionError("a bug")
-        step(state, program, at, record, *rest)
-
-    monkeypatch.setattr(TicketState, "step", broken)
+    break_steps(monkeypatch, "T-1", timers_only=True)
     engine = Engine.from_text(POLICY)
     engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
                         events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
@@ -163,14 +155,7 @@ def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
     engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
                         events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
     saved = engine.snapshot()
-    step = TicketState.step
-
-    def broken(state: TicketState, *arguments: Any) -> None:
-        if state.id == "T-1":
-            raise ZeroDivisionError("a bug")
-        step(state, *arguments)
-
-    monkeypatch.setattr(TicketState, "step", broken)
+    break_steps(monkeypatch, "T-1")
     restored = Engine.restore(engine.policies, saved)
     assert "the engine failed replaying ticket `T-1`" in caplog.text
     assert restored.tickets() == ["T-2"]

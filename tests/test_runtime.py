@@ -7,13 +7,11 @@ import json
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from engine_helpers import HOUR, MINUTE, SECOND, Events, utc
+from engine_helpers import HOUR, MINUTE, SECOND, Events, break_steps, utc
 
 from slarules import EventError, PluginError
-from slarules._ticket import TicketState
 from slarules.runtime import Backoff, Runtime
 from slarules.specs import InboundRequest
 from slarules.store import SqliteStore
@@ -197,14 +195,7 @@ def test_an_event_the_engine_fails_on_is_stored_as_rejected_and_not_replayed_at_
     database, clock, events = tmp_path / "s.db", FakeClock(START), Events()
     runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
     runtime.ingest(events.created("T-1", START))
-    step = TicketState.step
-
-    def broken(state: TicketState, *arguments: Any) -> None:
-        if state.id == "T-2":
-            raise RecursionError("a bug")
-        step(state, *arguments)
-
-    monkeypatch.setattr(TicketState, "step", broken)
+    break_steps(monkeypatch, "T-2", error=RecursionError("a bug"))
     with pytest.raises(EventError, match="the engine failed on it"):
         runtime.ingest(events.created("T-2", START))
     runtime.close()
