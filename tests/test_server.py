@@ -7,10 +7,14 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from engine_helpers import HOUR, MINUTE, Events, utc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mutations import json_values, mutated
 from servers import FakeClock, serving
 
 from slarules.runtime import Runtime
@@ -205,3 +209,21 @@ def test_a_replayed_signed_webhook_is_ignored_then_refused_out_of_its_window(
         forged = service.post("/hooks/webhook", tampered, token=None, **headers)
         assert forged.status_code == 401
         assert service.runtime.engine.tickets() == ["T-9"]
+
+
+def test_any_json_posted_as_events_or_to_a_hook_is_answered_never_a_server_error(
+    tmp_path: Path,
+) -> None:
+    sent = Events().created("T-1", START, custom={"limit": 3600}, tags=["vip"])
+    with running_service(tmp_path) as service:
+
+        @settings(max_examples=100, deadline=None)
+        @given(st.one_of(mutated(sent), st.lists(mutated(sent), max_size=3), json_values))
+        def post(body: Any) -> None:
+            answer = service.post("/events", body)
+            assert answer.status_code in (202, 400, 413, 422), answer.text
+            assert "error" in answer.json() or "accepted" in answer.json()
+            hooked = service.post("/hooks/recorder", body, token=None, **{"X-Token": "hook-token"})
+            assert hooked.status_code in (202, 413, 422), hooked.text
+
+        post()
