@@ -174,6 +174,27 @@ def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
     assert (replied.metric, replied.state) == ("first_response", ClockState.BREACHED_MET)
 
 
+# A clock that stops on another's breach: reading it later needs the timers' steps.
+TIMED_STOP = """
+metric triage { start on created  stop when first_response.breached or status == "solved" }
+policy "P" { applies when true  first_response within 1h  triage within 1d }
+"""
+
+
+def test_a_ticket_the_engine_fails_to_measure_is_left_out_of_the_figures(
+    events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = Engine.from_text(TIMED_STOP)
+    engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
+                        events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
+    break_steps(monkeypatch, "T-1", timers_only=True)
+    measured = list(engine.measure(utc("2026-03-02T12:00:00Z")))
+    assert [ticket.ticket for ticket in measured] == ["T-2"]
+    assert "the engine failed measuring ticket `T-1`" in caplog.text
+    with pytest.raises(KeyError, match="no events for ticket `T-9`"):
+        list(engine.measure(utc("2026-03-02T12:00:00Z"), ["T-9"]))
+
+
 def test_duplicate_event_ids_are_ignored_and_counted(events: Events) -> None:
     engine = Engine.from_text(POLICY)
     created = events.created("T-1", "2026-03-02T09:00:00Z")
