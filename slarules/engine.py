@@ -458,10 +458,7 @@ class Engine:
                 # A bug on one ticket's timer must not hold back the others': that ticket is
                 # put back as it was and waits, unqueued, for a fixed engine (a restart).
                 _logger.exception("the engine failed on a timer of ticket `%s`", ticket_id)
-                self.stats.actions -= len(actions) - given
-                del actions[given:], self._breaches[breaches:]
-                if ticket.fired is not None:
-                    del ticket.fired[fired:]
+                self._forget_fired(ticket, fired, breaches, actions, given)
                 ticket.state = replay(self._program, ticket_id, ticket.history, since, discard)
                 continue
             self._settle(ticket_id, ticket)
@@ -651,9 +648,8 @@ class Engine:
         try:
             self._step(event, ticket, actions)
         except Exception as failure:
-            self._undo(event.ticket, ticket, history, fired)
-            del self._breaches[breaches:]
-            self.stats.actions -= len(actions)
+            self._forget_fired(ticket, fired, breaches, actions, 0)
+            self._undo(event.ticket, ticket, history)
             self._fail(event, f"the engine failed on it ({_failure(failure)})", failure)
         self.stats.events += 1
         if self._journal is not None:
@@ -696,12 +692,21 @@ class Engine:
         if self._first_event_at is None or record.at < self._first_event_at:
             self._first_event_at = record.at
 
-    def _undo(self, ticket_id: str, ticket: _Ticket, history: bytes, fired: int) -> None:
-        """The ticket as it was before a step that failed: its history, its state (replayed
-        from the history, up to where the engine is), the actions it had fired."""
-        ticket.history = history
+    def _forget_fired(
+        self, ticket: _Ticket, fired: int, breaches: int, actions: list[Action], given: int
+    ) -> None:
+        """Forget what a step that failed fired: the keys it recorded (``fired`` were before),
+        the breaches it noticed and the actions it added to ``actions`` (``given`` were)."""
         if ticket.fired is not None:
             del ticket.fired[fired:]
+        del self._breaches[breaches:]
+        self.stats.actions -= len(actions) - given
+        del actions[given:]
+
+    def _undo(self, ticket_id: str, ticket: _Ticket, history: bytes) -> None:
+        """The ticket as it was before a step that failed: its history, and its state replayed
+        from it up to where the engine is."""
+        ticket.history = history
         if not history:  # a ticket it would have begun
             del self._tickets[ticket_id]
             if self._journal is not None:

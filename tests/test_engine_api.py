@@ -124,13 +124,19 @@ def test_an_event_the_engine_fails_on_leaves_the_ticket_as_it_was_and_is_kept(
         assert engine.clocks(ticket, at) == reference.clocks(ticket, at)
 
 
+def two_tickets(policy: str, events: Events) -> Engine:
+    """An engine with T-1 created at 09:00 and T-2 at 09:05: one to break, one to go on."""
+    engine = Engine.from_text(policy)
+    engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
+                        events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
+    return engine
+
+
 def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
     events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     break_steps(monkeypatch, "T-1", timers_only=True)
-    engine = Engine.from_text(POLICY)
-    engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
-                        events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
+    engine = two_tickets(POLICY, events)
     # T-1 is due first; its timer fails, T-2's goes on.
     fired = engine.advance(utc("2026-03-02T10:30:00Z"))
     assert {action.ticket for action in fired} == {"T-2"}
@@ -151,9 +157,7 @@ def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
 def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
     events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = Engine.from_text(POLICY)
-    engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
-                        events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
+    engine = two_tickets(POLICY, events)
     saved = engine.snapshot()
     break_steps(monkeypatch, "T-1")
     restored = Engine.restore(engine.policies, saved)
@@ -184,9 +188,7 @@ policy "P" { applies when true  first_response within 1h  triage within 1d }
 def test_a_ticket_the_engine_fails_to_measure_is_left_out_of_the_figures(
     events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = Engine.from_text(TIMED_STOP)
-    engine.ingest_many([events.created("T-1", "2026-03-02T09:00:00Z"),
-                        events.created("T-2", "2026-03-02T09:05:00Z")])  # fmt: skip
+    engine = two_tickets(TIMED_STOP, events)
     break_steps(monkeypatch, "T-1", timers_only=True)
     measured = list(engine.measure(utc("2026-03-02T12:00:00Z")))
     assert [ticket.ticket for ticket in measured] == ["T-2"]
