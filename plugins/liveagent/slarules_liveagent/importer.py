@@ -17,6 +17,7 @@ from typing import Any
 
 from slarules.errors import CalendarError, PayloadError
 from slarules.timezones import get_zone
+from slarules_liveagent._shapes import json_list
 
 __all__ = ["slas_to_policies"]
 
@@ -100,7 +101,9 @@ def _calendar(name: str, hours: object, where: str) -> str:
         raise PayloadError(where, "open on no day of the week")
     holidays = [
         f"    holiday {_holiday(text, f'{where}.exclude_holidays[{position}]')}"
-        for position, text in enumerate(hours.get("exclude_holidays") or [])
+        for position, text in enumerate(
+            json_list(hours.get("exclude_holidays") or [], f"{where}.exclude_holidays")
+        )
     ]
     body = "\n".join([f'    timezone "{zone}"', *lines, *holidays])
     return f"calendar {name} {{\n{body}\n}}\n"

@@ -23,6 +23,7 @@ from pydantic import JsonValue
 
 from slarules.errors import EventError, PayloadError
 from slarules.events import Event, EventType
+from slarules_liveagent._shapes import code, json_list, json_object
 from slarules_liveagent.account_time import AccountTime
 from slarules_liveagent.codes import (
     CHANNELS,
@@ -80,7 +81,8 @@ def ticket_fields(ticket: Mapping[str, Any], tag_names: Mapping[str, str] | None
         "assignee": _optional_id(ticket.get("agentid")),
         "requester": _optional_id(ticket.get("owner_contactid")),
         "tags": [
-            names.get(str(tag), str(tag)) for tag in _items(ticket.get("tags") or [], "ticket.tags")
+            names.get(str(tag), str(tag))
+            for tag in json_list(ticket.get("tags") or [], "ticket.tags")
         ],
     }
     if ticket.get("channel_type") is not None:
@@ -90,7 +92,7 @@ def ticket_fields(ticket: Mapping[str, Any], tag_names: Mapping[str, str] | None
             fields[key] = ticket[key]
     custom = {
         str(item["code"]): item.get("value")
-        for item in _items(ticket.get("custom_fields") or [], "ticket.custom_fields")
+        for item in json_list(ticket.get("custom_fields") or [], "ticket.custom_fields")
         if isinstance(item, Mapping) and item.get("code")
     }
     if custom:
@@ -191,18 +193,20 @@ def events_from_messages(
     """
     account_time = AccountTime(timezone)
     events = []
-    for index, group in enumerate(_items(groups, "message_groups")):
+    for index, group in enumerate(json_list(groups, "message_groups")):
         where = f"message_groups[{index}]"
-        group = _object(group, where)
-        kind = _code(group.get("type"), f"{where}.type")
+        group = json_object(group, where)
+        kind = code(group.get("type"), f"{where}.type")
         if kind in MARKER_GROUPS or kind in OTHER_GROUPS:
             continue
         if kind not in CONVERSATION_GROUPS | OUTGOING_GROUPS | INTERNAL_GROUPS:
             raise PayloadError(f"{where}.type", f"unknown message group type `{kind}`")
-        messages = _items(group.get("messages") or [], f"{where}.messages")
+        messages = json_list(group.get("messages") or [], f"{where}.messages")
         for position, message in enumerate(messages):
             place = f"{where}.messages[{position}]"
-            event = _reply(ticket_id, group, _object(message, place), agents, account_time, place)
+            event = _reply(
+                ticket_id, group, json_object(message, place), agents, account_time, place
+            )
             opening = event is not None and created_at is not None and event.at <= created_at
             if event is not None and not (opening and event.actor.role == "requester"):
                 events.append(event)
@@ -223,7 +227,7 @@ def _reply(
     account_time: AccountTime,
     where: str,
 ) -> Event | None:
-    kind = _code(message.get("type"), f"{where}.type")
+    kind = code(message.get("type"), f"{where}.type")
     if kind not in PUBLIC_MESSAGES and kind not in PRIVATE_MESSAGES:
         return None  # a header, quoted text, a file, a system line: part of a reply at most
     private = kind in PRIVATE_MESSAGES or group.get("type") in INTERNAL_GROUPS
@@ -250,9 +254,9 @@ def _chronological(
     rows: Sequence[Mapping[str, Any]], account_time: AccountTime
 ) -> list[tuple[int, Mapping[str, Any], datetime]]:
     dated = []
-    for index, given in enumerate(_items(rows, "history")):
+    for index, given in enumerate(json_list(rows, "history")):
         where = f"history[{index}]"
-        row = _object(given, where)
+        row = json_object(given, where)
         dated.append((index, row, account_time.parse(row.get("date_from"), f"{where}.date_from")))
     return sorted(dated, key=lambda item: item[2])
 
@@ -275,30 +279,6 @@ def _channel_of(letter: object) -> str:
             "ticket.channel_type", f"unknown channel `{letter}`; LiveAgent's letters are {known}"
         )
     return CHANNELS[letter]
-
-
-def _object(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise PayloadError(where, f"expected a JSON object, got {_json_kind(value)}")
-    return value
-
-
-def _items(value: object, where: str) -> Sequence[Any]:
-    if not isinstance(value, list):
-        raise PayloadError(where, f"expected a JSON list, got {_json_kind(value)}")
-    return value
-
-
-def _code(value: object, where: str) -> str | None:
-    """A LiveAgent code (a letter or a number, as text), or ``None`` where there is none."""
-    if value is not None and not isinstance(value, str):
-        raise PayloadError(where, f"expected a LiveAgent code as text, got {_json_kind(value)}")
-    return value
-
-
-def _json_kind(value: object) -> str:
-    kinds = {dict: "an object", list: "a list", str: "text", bool: "a boolean", type(None): "null"}
-    return kinds.get(type(value), "a number")
 
 
 def _optional_id(value: object) -> str | None:
