@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from slarules._suggest import did_you_mean
 from slarules.calendar import Calendar
@@ -400,19 +400,42 @@ def _check_actions(actions: Iterable[ast.ActionCall], context: _Context) -> None
 
 
 def _check_schedule(schedule: ast.ScheduleDecl, context: _Context) -> None:
-    if not croniter.is_valid(schedule.cron.value):
-        context.result.error(
-            "SLA205",
-            f"invalid cron expression `{schedule.cron.value}`",
-            schedule.cron.span,
-            help="five fields: minute hour day-of-month month day-of-week, "
-            'like `"*/15 8-18 * * mon-fri"`',
-        )
+    problem = _cron_problem(schedule.cron.value)
+    if problem is not None:
+        message, hint = problem
+        context.result.error("SLA205", message, schedule.cron.span, help=hint)
     if schedule.timezone is not None:
         _check_timezone(schedule.timezone, context.result)
     if schedule.when is not None:
         context.condition(schedule.when)
     _check_actions(schedule.actions, context)
+
+
+_FIVE_FIELDS = (
+    'five fields: minute hour day-of-month month day-of-week, like `"*/15 8-18 * * mon-fri"`'
+)
+# Five cron fields repeat within 28 years: a search from any instant finds a run if there is one.
+_CRON_SEARCH_FROM = datetime(2000, 1, 1)
+
+
+def _cron_problem(cron: str) -> tuple[str, str] | None:
+    """What is wrong with a schedule's cron expression, and how to fix it, if anything."""
+    fields = cron.split()
+    # croniter also reads a sixth field (seconds) and a seventh (years); a year can leave a
+    # schedule with no run ahead, which the engine could not wait for.
+    if not cron.startswith("@") and len(fields) in (6, 7):
+        return f"cron expression `{cron}` has {len(fields)} fields, not five", _FIVE_FIELDS
+    if not croniter.is_valid(cron):
+        return f"invalid cron expression `{cron}`", _FIVE_FIELDS
+    try:
+        croniter(cron, _CRON_SEARCH_FROM).get_next(datetime)
+    except CroniterBadDateError:
+        return (
+            f"cron expression `{cron}` never runs",
+            "none of its months has its days of the month: February has 29 days at most; "
+            "April, June, September and November have 30",
+        )
+    return None
 
 
 # -- conditions ------------------------------------------------------------------------------
