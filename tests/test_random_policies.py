@@ -1,0 +1,133 @@
+"""Properties of the engine over random valid policy files and random ticket histories.
+
+Whatever a valid file says and whatever fields the events carry:
+
+* the engine never fails: no event is rejected, no timer sets a ticket aside, and every ticket's
+  clocks and explanation can be read;
+* events ingested one by one in any arrival order, the host's clock moving in between, end with
+  the clocks of a replay sorted by time, no action key is returned twice, and none of the
+  replay's actions is missing;
+* ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action;
+* skipping what cannot have changed (triggers whose inputs stood still, policies and conditions
+  on fields at a step whose fields did not change) gives the actions, clocks and explanations of
+  asking everything at every step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from random_policies import END, START, histories, policy_files
+
+from slarules import Action, Engine
+from slarules._program import Program
+from slarules._ticket import _Step
+
+
+@contextmanager
+def no_engine_errors() -> Iterator[None]:
+    """Fail if the engine logs an error: what it does when it sets a ticket aside."""
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = logged.append  # type: ignore[method-assign]
+    logger = logging.getLogger("slarules.engine")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert [record.getMessage() for record in logged] == []
+
+
+def _time_order(event: dict[str, Any]) -> tuple[str, bool, str]:
+    return (event["at"], event["type"] != "ticket.created", event["id"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(policy_files(), histories(), st.randoms(use_true_random=False), st.data())
+def test_any_valid_policy_file_ends_like_a_sorted_replay_whatever_the_arrival_order(
+    policies: str, events: list[dict[str, Any]], random: Any, data: st.DataObject
+) -> None:
+    arrival = list(events)
+    random.shuffle(arrival)
+    minutes = data.draw(st.lists(st.integers(0, 6 * 24 * 60), max_size=len(arrival)))
+    host_clock = sorted(START + timedelta(minutes=m) for m in minutes)
+
+    with no_engine_errors():
+        incremental = Engine.from_text(policies, entry_points=False)
+        returned: list[Action] = []
+        for position, event in enumerate(arrival):
+            returned += incremental.ingest(event)
+            if position < len(host_clock):
+                returned += incremental.advance(host_clock[position])
+        returned += incremental.advance(END)
+
+        replayed = Engine.from_text(policies, entry_points=False)
+        in_order = replayed.ingest_many(sorted(events, key=_time_order))
+        in_order += replayed.advance(END)
+
+        assert incremental.rejected == []
+        assert replayed.rejected == []
+        for ticket in replayed.tickets():
+            assert incremental.clocks(ticket, END) == replayed.clocks(ticket, END)
+            assert incremental.explain(ticket, END) is not None
+        assert len(list(replayed.measure(END))) == len(replayed.tickets())
+    keys = [action.key for action in returned]
+    assert len(keys) == len(set(keys))
+    assert {action.key for action in in_order} <= set(keys)
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy_files(), histories())
+def test_next_wakeup_is_never_later_than_the_next_action_of_any_valid_policy_file(
+    policies: str, events: list[dict[str, Any]]
+) -> None:
+    tick = timedelta(microseconds=1)
+    with no_engine_errors():
+        engine = Engine.from_text(policies, entry_points=False)
+        engine.ingest_many(events)
+        for _ in range(20_000):
+            wakeup: datetime | None = engine.next_wakeup()
+            if wakeup is None or wakeup > END:
+                assert engine.advance(END) == []
+                return
+            assert engine.advance(wakeup - tick) == []
+            for action in engine.advance(wakeup):
+                assert action.at == wakeup
+    raise AssertionError("more than 20,000 wake-ups in six days")
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy_files(), histories(), st.lists(st.integers(0, 6 * 24 * 60), max_size=4))
+def test_what_the_engine_skips_could_not_have_changed_under_any_valid_policy_file(
+    policies: str, events: list[dict[str, Any]], host_minutes: list[int]
+) -> None:
+    host_clock = iter(sorted(START + timedelta(minutes=m) for m in host_minutes))
+
+    def run() -> tuple[list[Action], dict[str, Any]]:
+        engine = Engine.from_text(policies, entry_points=False)
+        returned = []
+        for event in events:
+            returned += engine.ingest(event)
+            returned += engine.advance(next(host_clock, START))
+        returned += engine.advance(END)
+        seen = {ticket: (engine.clocks(ticket, END), engine.explain(ticket, END))
+                for ticket in engine.tickets()}  # fmt: skip
+        return returned, seen
+
+    with no_engine_errors():
+        skipping = run()
+        host_clock = iter(sorted(START + timedelta(minutes=m) for m in host_minutes))
+        with (
+            mock.patch.object(_Step, "_may_change", return_value=True),
+            mock.patch.object(Program, "settled_without_events", False),
+        ):
+            asking_everything = run()
+    assert skipping == asking_everything
