@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from slarules import Engine
 from slarules._ticket import TicketState
 from slarules.testing import EventBuilder
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def utc(text: str) -> datetime:
@@ -40,3 +42,17 @@ def break_steps(
         step(state, program, at, record, *rest)
 
     monkeypatch.setattr(TicketState, "step", broken)
+
+
+def step_through_wakeups(engine: Engine, end: datetime, most: int = 20_000) -> None:
+    """Advance the engine from one ``next_wakeup()`` to the next until ``end``, asserting that
+    nothing comes due a microsecond before a wake-up and that what comes due at one is for it."""
+    for _ in range(most):
+        wakeup = engine.next_wakeup()
+        if wakeup is None or wakeup > end:
+            assert engine.advance(end) == []
+            return
+        assert engine.advance(wakeup - MICROSECOND) == []
+        for action in engine.advance(wakeup):
+            assert action.at == wakeup
+    raise AssertionError(f"more than {most:,} wake-ups before {end}")

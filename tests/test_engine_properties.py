@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
-from engine_helpers import Events
+from engine_helpers import Events, step_through_wakeups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -193,16 +193,7 @@ def test_any_arrival_order_ends_like_a_sorted_replay(
 def test_next_wakeup_is_never_later_than_the_next_action(history: list[Any]) -> None:
     engine = Engine.from_text(POLICIES)
     engine.ingest_many(sorted(_events(history), key=_time_order))
-    tick = timedelta(microseconds=1)
-    for _ in range(5000):
-        wakeup = engine.next_wakeup()
-        if wakeup is None or wakeup > END:
-            assert engine.advance(END) == []
-            return
-        assert engine.advance(wakeup - tick) == []
-        for action in engine.advance(wakeup):
-            assert action.at == wakeup
-    raise AssertionError("more than 5000 wake-ups in six days")
+    step_through_wakeups(engine, END)
 
 
 @settings(max_examples=60, deadline=None)
