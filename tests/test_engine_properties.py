@@ -1,4 +1,5 @@
-"""Properties of the engine over random ticket histories, across a DST change in Berlin.
+"""Properties of the engine over random ticket histories, across a DST change in Berlin, with
+the policies below and, for several properties, random valid policy files (``random_policies``).
 
 * Ingesting events one by one in any arrival order, with the host's clock moving in between,
   ends with the same clocks as a replay of the events sorted by time.
@@ -29,6 +30,7 @@ from unittest import mock
 from engine_helpers import Events, step_through_wakeups
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from random_policies import policy_files
 
 from slarules import Action, ClockState, Engine, Event, parse_policies
 from slarules._history import Record
@@ -322,8 +324,12 @@ policy "Urgent triage" {
 """
 
 
+# The policies above, and random valid policy files of every kind.
+any_policies = st.sampled_from([POLICIES, TIMED_STOP + POLICIES]) | policy_files()
+
+
 @settings(max_examples=60, deadline=None)
-@given(histories, st.sampled_from([POLICIES, TIMED_STOP + POLICIES]))
+@given(histories, any_policies)
 def test_an_engine_without_actions_has_the_same_clocks(history: list[Any], policies: str) -> None:
     events = sorted(_events(history), key=_time_order)
     full, clocks_only = Engine.from_text(policies), Engine.from_text(policies, actions=False)
@@ -337,7 +343,7 @@ def test_an_engine_without_actions_has_the_same_clocks(history: list[Any], polic
 @settings(max_examples=60, deadline=None)
 @given(
     histories,
-    st.sampled_from([POLICIES, TIMED_STOP + POLICIES]),
+    any_policies,
     st.randoms(use_true_random=False),
     st.integers(0, 6 * 24 * 60),
 )
@@ -360,7 +366,7 @@ def test_a_replay_ticket_by_ticket_measures_the_clocks_of_the_engine(
 @settings(max_examples=60, deadline=None)
 @given(
     histories,
-    st.sampled_from([POLICIES, TIMED_STOP + POLICIES]),
+    any_policies,
     st.integers(0, 6 * 24 * 60),
     st.integers(0, 6 * 24 * 60),
     st.integers(0, 3 * 24 * 60),
@@ -382,11 +388,11 @@ def test_measuring_since_keeps_every_ticket_with_a_clock_open_or_started_since(
 
 
 @settings(max_examples=60, deadline=None)
-@given(histories)
+@given(histories, any_policies)
 def test_a_state_frozen_and_thawed_at_every_step_goes_on_like_one_never_frozen(
-    history: list[Any],
+    history: list[Any], policies: str
 ) -> None:
-    program = compile_program(parse_policies(POLICIES))
+    program = compile_program(parse_policies(policies))
     end = to_micros(END)
     for ticket, records in _records_by_ticket(_events(history)).items():
         steady, thawed = TicketState(ticket), TicketState(ticket)
@@ -427,7 +433,7 @@ trigger "all met" when met then tag "all-met"
 @given(
     histories,
     st.lists(st.integers(0, 6 * 24 * 60), max_size=4),
-    st.sampled_from([POLICIES, TIMED_STOP + POLICIES]),
+    any_policies,
 )
 def test_triggers_asked_only_when_their_inputs_moved_fire_as_if_asked_at_every_step(
     history: list[Any], host_minutes: list[int], policies: str
