@@ -1,0 +1,98 @@
+"""Properties of reports and the dashboard over random valid policy files and histories.
+
+Whatever the clocks are (paused, cancelled, far over target, of calls answered or abandoned),
+grouped by any keys and periods in any zone, every output renders: the dashboard page, the HTML
+report, the JSON, the CSV and the terminal tables. Their figures are shares between 0 and 100 or
+"no data", the groups count every clock once, and a clock's bar adds up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from random_policies import START, histories, policy_files
+from rich.console import Console
+
+from slarules import Engine
+from slarules._html import bar_segments
+from slarules._render import report_tables
+from slarules.cli import _csv
+from slarules.dashboard import OPEN_STATES, Filters, build_dashboard, dashboard_page
+from slarules.report import ReportOptions, build_report, report_html
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
+GROUPINGS = ["policy", "metric", "node", "period", "priority", "group", "tags", "custom.seats"]
+instants = st.integers(0, 7 * 24 * 60).map(lambda minutes: START + timedelta(minutes=minutes))
+
+
+def _share(value: Any) -> bool:
+    return value is None or 0 <= value <= 100
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    policy_files(),
+    histories(),
+    instants,
+    st.lists(st.sampled_from(GROUPINGS), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["hour", "day", "week", "month"]),
+    st.sampled_from(ZONES),
+)
+def test_every_report_output_renders_with_figures_in_range(
+    policies: str,
+    events: list[dict[str, Any]],
+    at: Any,
+    by: list[str],
+    period: Any,
+    zone: str,
+) -> None:
+    engine = Engine.from_text(policies, entry_points=False)
+    engine.ingest_many(events)
+    measured = list(engine.measure(at))
+    report = build_report(measured, ReportOptions(at, by=tuple(by), period=period, timezone=zone))
+
+    clocks = sum(len(ticket.clocks) for ticket in measured)
+    assert sum(row.met + row.breached + row.running + row.cancelled for row in report.rows) == (
+        clocks
+    )
+    assert all(_share(row.compliance) for row in report.rows)
+    assert _share(report.compliance)
+    written = io.StringIO()
+    report.write_json(written)
+    assert json.loads(written.getvalue()) == json.loads(json.dumps(report.as_dict()))
+    assert len(list(csv.reader(io.StringIO(_csv(report))))) == len(report.rows) + 1
+    assert report_html(report).rstrip().endswith("</html>")
+    console = Console(file=io.StringIO(), width=120)
+    for table in report_tables(report):
+        console.print(table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy_files(), histories(), instants, st.sampled_from(ZONES), st.data())
+def test_the_dashboard_renders_every_open_clock_with_a_bar_that_adds_up(
+    policies: str, events: list[dict[str, Any]], now: Any, zone: str, data: st.DataObject
+) -> None:
+    engine = Engine.from_text(policies, entry_points=False)
+    engine.ingest_many(events)
+    measured = list(engine.measure(now))
+    open_clocks = [c for ticket in measured for c in ticket.clocks if c.state in OPEN_STATES]
+    policies_seen = sorted({c.policy for c in open_clocks if c.policy})
+    chosen = data.draw(st.sampled_from([None, *policies_seen]))
+    filters = Filters(policy=chosen)
+    view = build_dashboard(measured, (), filters, now, timezone=zone)
+
+    assert view.open_count == sum(1 for c in open_clocks if chosen in (None, c.policy))
+    assert _share(view.compliance)
+    assert _share(view.contacts.service_level)
+    page = dashboard_page(view, refresh=30, keep={})
+    for row in view.open_clocks:
+        assert row.ticket in page
+        parts = bar_segments(row.clock)
+        assert all(part >= 0 for _, part in parts)
+        assert sum(part for _, part in parts) <= 100.02  # each part is rounded to 0.01
