@@ -8,6 +8,8 @@ Whatever a valid file says and whatever fields the events carry:
   the clocks of a replay sorted by time, no action key is returned twice, and none of the
   replay's actions is missing;
 * ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action;
+* an engine restored from its snapshot (through JSON, as a store keeps it) goes on with the
+  actions and clocks of one never stopped;
 * skipping what cannot have changed (triggers whose inputs stood still, policies and conditions
   on fields at a step whose fields did not change) gives the actions, clocks and explanations of
   asking everything at every step.
@@ -27,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from random_policies import END, START, histories, policy_files
 
-from slarules import Action, Engine
+from slarules import Action, Engine, EngineState
 from slarules._program import Program
 from slarules._ticket import _Step
 
@@ -123,3 +125,24 @@ def test_what_the_engine_skips_could_not_have_changed_under_any_valid_policy_fil
         ):
             asking_everything = run()
     assert skipping == asking_everything
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy_files(), histories(), st.data())
+def test_an_engine_restored_from_its_snapshot_goes_on_like_one_never_stopped(
+    policies: str, events: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    stop = data.draw(st.integers(0, len(events)), label="events before the restart")
+    now = START + timedelta(minutes=data.draw(st.integers(0, 6 * 24 * 60), label="minutes"))
+    with no_engine_errors():
+        steady = Engine.from_text(policies, entry_points=False)
+        before = steady.ingest_many(events[:stop]) + steady.advance(now)
+        steady_after = steady.ingest_many(events[stop:]) + steady.advance(END)
+
+        stopped = Engine.from_text(policies, entry_points=False)
+        assert stopped.ingest_many(events[:stop]) + stopped.advance(now) == before
+        saved = EngineState.model_validate_json(stopped.snapshot().model_dump_json())
+        restored = Engine.restore(stopped.policies, saved)
+        assert restored.ingest_many(events[stop:]) + restored.advance(END) == steady_after
+        for ticket in steady.tickets():
+            assert restored.clocks(ticket, END) == steady.clocks(ticket, END)
