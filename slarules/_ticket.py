@@ -464,14 +464,7 @@ class _Step:
         produced: list[Signal] = []
         cycle = ticket.latest.get(metric.name)
         if cycle is not None and cycle.active:
-            if (
-                metric.cancel is not None
-                and metric.cancel.condition
-                and metric.cancel.condition.evaluate(self)
-            ):
-                produced.append(self._stop(cycle, cancelled=True))
-            elif metric.stop.condition is not None and metric.stop.condition.evaluate(self):
-                produced.append(self._stop(cycle, cancelled=False))
+            self._end_on_conditions(metric, cycle, produced)
         condition = metric.start.condition
         if condition is not None:
             held = condition.evaluate(self)
@@ -483,7 +476,20 @@ class _Step:
             fresh = cycle is None or (metric.repeat and not cycle.active and not was_held)
             if held and fresh:
                 produced.append(self._start(metric))
+                # Its stop or cancel may hold already: the clock then ends as it starts, as one
+                # started by an event does, not at whichever step happens to ask next.
+                self._end_on_conditions(metric, ticket.latest[metric.name], produced)
         return produced
+
+    def _end_on_conditions(
+        self, metric: MetricProgram, cycle: Cycle, produced: list[Signal]
+    ) -> None:
+        """Stop or cancel the active ``cycle`` if its metric's condition for that holds."""
+        cancel = metric.cancel.condition if metric.cancel is not None else None
+        if cancel is not None and cancel.evaluate(self):
+            produced.append(self._stop(cycle, cancelled=True))
+        elif metric.stop.condition is not None and metric.stop.condition.evaluate(self):
+            produced.append(self._stop(cycle, cancelled=False))
 
     def _start(self, metric: MetricProgram) -> Signal:
         ticket = self.ticket

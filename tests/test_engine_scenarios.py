@@ -339,6 +339,25 @@ def test_a_clock_started_while_its_stop_condition_holds_stops_at_once(events: Ev
     ]
 
 
+def test_a_clock_started_by_a_condition_while_its_stop_holds_stops_at_once(
+    events: Events,
+) -> None:
+    # Escalated tickets get a triage clock that a VIP tag ends; this one never had the tag.
+    # It ends as it starts, not at the breach timer nor at whichever event comes next.
+    engine = Engine.from_text(
+        """
+        metric triage { start when priority == "urgent"  stop when not ("vip" in tags) }
+        policy "P" { applies when true  calendar always  triage within 1m }
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", priority="urgent", tags=[]))
+    engine.advance(utc("2026-03-02T10:00:00Z"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T11:00:00Z", public=False))
+    (triage,) = engine.clocks("T-1", utc("2026-03-02T12:00:00Z"))
+    assert (triage.elapsed, triage.state) == (timedelta(0), ClockState.MET)
+    assert triage.stopped_at == utc("2026-03-02T09:00:00Z")
+
+
 def test_a_clock_started_on_an_event_without_fields_pauses_if_the_status_says_so(
     events: Events,
 ) -> None:
