@@ -254,9 +254,34 @@ OFFICE = """calendar office {
 parse_policies(OFFICE)
 
 
+FIGURES = [
+    "service_level(answer, 20s, window 1h) < 80%",
+    'service_level(answer, 20s, window 2h, formula "abandoned_excluded", short_abandon 5s) >= 50%',
+    'service_level(answer, 30s, formula "abandoned_within_met") < 90%',
+    "compliance(resolution, window 1d) < 95%",
+    "compliance(first_response) >= 50%",
+    "breaches(first_response, window 2h) > 0",
+    "average_speed_of_answer(answer, window 1h) > 30s",
+    "abandonment_rate(answer, window 1h, short_abandon 5s) > 5%",
+]
+
+
 @st.composite
-def policy_files(draw: st.DrawFn) -> str:
-    """A valid policy file."""
+def schedule_declaration(draw: st.DrawFn, name: str) -> str:
+    cron = draw(
+        st.sampled_from(["*/30 * * * *", "0 8-18 * * mon-fri", "30 2 * * *", "0 */6 * * *"])
+    )
+    zone = draw(st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]))
+    figures = draw(st.lists(st.sampled_from(FIGURES), max_size=2, unique=True))
+    when = f"    when {' or '.join(figures)}\n" if figures else ""
+    action = draw(st.sampled_from(['log "check {id}"', 'notify group "supervisors" "{id}"']))
+    return f'schedule "{name}" every "{cron}" in "{zone}" {{\n{when}    then {action}\n}}\n'
+
+
+@st.composite
+def policy_files(draw: st.DrawFn, schedules: bool = False) -> str:
+    """A valid policy file; with ``schedules``, with schedules of figures over the tickets too
+    (whose runs depend on what the engine knows when they come, not only on the events)."""
     own = draw(st.lists(st.sampled_from(CUSTOM_METRICS), max_size=2, unique=True))
     metrics = BUILTIN_METRICS + own
     parts = [OFFICE]
@@ -267,6 +292,8 @@ def policy_files(draw: st.DrawFn) -> str:
     parts += [
         draw(trigger_declaration(f"t{n}", every_clock)) for n in range(draw(st.integers(1, 4)))
     ]
+    if schedules:
+        parts += [draw(schedule_declaration(f"s{n}")) for n in range(draw(st.integers(0, 2)))]
     text = "\n".join(parts)
     try:
         parse_policies(text)
