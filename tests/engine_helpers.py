@@ -25,6 +25,16 @@ def utc(text: str) -> datetime:
 Events = EventBuilder
 
 
+class FakeClock:
+    """A runtime's clock that the test moves."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def break_steps(
     monkeypatch: pytest.MonkeyPatch,
     ticket: str,

@@ -6,20 +6,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 import uvicorn
 from starlette.applications import Starlette
-
-
-class FakeClock:
-    """A runtime's clock that the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @contextmanager

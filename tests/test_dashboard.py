@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from chromium import dump_dom, screenshot
-from engine_helpers import MINUTE, SECOND, Events, utc
-from servers import FakeClock, serving
+from engine_helpers import MINUTE, SECOND, Events, FakeClock, utc
+from servers import serving
 
 from slarules import Engine
 from slarules.actions import Action

@@ -9,26 +9,18 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from distributions import install_courier
-from engine_helpers import HOUR, SECOND, Events, utc
+from engine_helpers import HOUR, SECOND, Events, FakeClock, utc
 
 from slarules.runtime import Backoff, Runtime
 from slarules.store import SqliteStore, StoreError
 from slarules.testing import HelpdeskServer, Response
 
 START = utc("2026-03-02T09:00:00Z")
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(autouse=True)

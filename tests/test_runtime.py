@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from engine_helpers import HOUR, MINUTE, SECOND, Events, break_steps, utc
+from engine_helpers import HOUR, MINUTE, SECOND, Events, FakeClock, break_steps, utc
 
 from slarules import EventError, PluginError
 from slarules.runtime import Backoff, Runtime
@@ -26,16 +26,6 @@ policy "All" {
 trigger "late" when first_response.breached then tag "late"
 trigger "very late" when first_response.elapsed > 3h then notify "duty-manager"
 """
-
-
-class FakeClock:
-    """The runtime's clock, moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

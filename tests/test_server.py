@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from engine_helpers import HOUR, MINUTE, Events, utc
+from engine_helpers import HOUR, MINUTE, Events, FakeClock, utc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mutations import json_values, mutated
-from servers import FakeClock, serving
+from servers import serving
 
 from slarules.runtime import Runtime
 from slarules.server import create_app

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_helpers import FakeClock
 from slarules_webhook import WebhookAction, generate_secret, verify_signature
 
 from slarules import Action, ActionContext, ActionError, Engine, PluginError, load_policies
@@ -321,14 +322,6 @@ def test_a_permanent_failure_is_not_retried_by_the_engine(server: Endpoint) -> N
     engine.ingest(CREATED)
     [delivery] = engine.execute(engine.advance(START + timedelta(hours=2)))
     assert (delivery.ok, delivery.permanent) == (False, True)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_the_runtime_retries_after_the_delay_the_receiver_asked_for(
