@@ -2,7 +2,8 @@
 
 Whatever the clocks are (paused, cancelled, far over target, of calls answered or abandoned),
 grouped by any keys and periods in any zone, every output renders: the dashboard page, the HTML
-report, the JSON, the CSV and the terminal tables. Their figures are shares between 0 and 100 or
+report, the JSON, the CSV and the terminal tables, and ``slarules simulate`` and ``report``
+print them. Their figures are shares between 0 and 100 or
 "no data", the groups count every clock once, and a clock's bar adds up.
 """
 
@@ -11,9 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from random_policies import START, histories, policy_files
@@ -22,7 +26,7 @@ from rich.console import Console
 from slarules import Engine
 from slarules._html import bar_segments
 from slarules._render import report_tables
-from slarules.cli import _csv
+from slarules.cli import _csv, main
 from slarules.dashboard import OPEN_STATES, Filters, build_dashboard, dashboard_page
 from slarules.report import ReportOptions, build_report, report_html
 
@@ -96,3 +100,28 @@ def test_the_dashboard_renders_every_open_clock_with_a_bar_that_adds_up(
         parts = bar_segments(row.clock)
         assert all(part >= 0 for _, part in parts)
         assert sum(part for _, part in parts) <= 100.02  # each part is rounded to 0.01
+
+
+@settings(max_examples=30, deadline=None)
+@given(policy_files(schedules=True), histories(), instants, st.sampled_from(["text", "json"]))
+def test_simulate_and_report_print_any_valid_policy_file_and_history(
+    policies: str, events: list[dict[str, Any]], at: Any, output: str
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        policy_file, events_file = Path(folder) / "support.sla", Path(folder) / "events.jsonl"
+        policy_file.write_text(policies, encoding="utf-8")
+        events_file.write_text("".join(json.dumps(event) + "\n" for event in events))
+        when = ["--at", at.isoformat()]
+        simulated = CliRunner().invoke(
+            main, ["simulate", str(policy_file), str(events_file), *when, "--format", output]
+        )
+        assert simulated.exit_code == 0, simulated.output
+        if output == "json":
+            json.loads(simulated.output)
+        for form in ("table", "csv", "json", "html"):
+            reported = CliRunner().invoke(
+                main,
+                ["report", str(policy_file), "--events", str(events_file), *when,
+                 "--by", "policy,priority", "--format", form],
+            )  # fmt: skip
+            assert reported.exit_code == 0, reported.output
