@@ -12,6 +12,8 @@ events carry:
 * ``next_wakeup()`` is never later than the first instant at which ``advance`` returns an action;
 * an engine restored from its snapshot (through JSON, as a store keeps it) goes on with the
   actions and clocks of one never stopped;
+* an explanation shows each clock start, pause, resume and end at the instants the clock says,
+  and its elapsed time is the business time between them;
 * skipping what cannot have changed (triggers whose inputs stood still, policies and conditions
   on fields at a step whose fields did not change) gives the actions, clocks and explanations of
   asking everything at every step.
@@ -31,7 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from random_policies import END, START, histories, policy_files
 
-from slarules import Action, Engine, EngineState
+from slarules import Action, Clock, ClockState, Engine, EngineState
 from slarules._program import Program
 from slarules._ticket import _Step
 
@@ -148,3 +150,54 @@ def test_an_engine_restored_from_its_snapshot_goes_on_like_one_never_stopped(
         assert restored.ingest_many(events[stop:]) + restored.advance(END) == steady_after
         for ticket in steady.tickets():
             assert restored.clocks(ticket, END) == steady.clocks(ticket, END)
+
+
+def _subject(clock: Clock) -> str:
+    node = f" in `{clock.node}`" if clock.node else ""
+    return f"{clock.metric} #{clock.cycle}{node}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy_files(), histories(), st.integers(0, 6 * 24 * 60))
+def test_an_explanation_accounts_for_every_clock_it_shows(
+    policies: str, events: list[dict[str, Any]], minutes: int
+) -> None:
+    """Each clock starts, pauses, resumes and ends in the explanation at the instants it shows,
+    and its elapsed time is the business time between them in its policy's calendar."""
+    now = START + timedelta(minutes=minutes)
+    engine = Engine.from_text(policies, entry_points=False)
+    engine.ingest_many(events)
+    for ticket in engine.tickets():
+        explanation = engine.explain(ticket, now)
+        assert explanation.clocks == tuple(engine.clocks(ticket, now))
+        for clock in explanation.clocks:
+            changes = [
+                (t.at, t.change) for t in explanation.transitions if t.subject == _subject(clock)
+            ]
+            assert changes[0] == (clock.started_at, "started")
+            ends = [(at, change) for at, change in changes if change in ("stopped", "cancelled")]
+            assert [at for at, _ in ends] == (
+                [] if clock.stopped_at is None else [clock.stopped_at]
+            )
+            if ends:
+                assert (ends[0][1] == "cancelled") == (clock.state is ClockState.CANCELLED)
+            moves = [(at, change) for at, change in changes if change in ("paused", "resumed")]
+            assert [change for _, change in moves] == ["paused", "resumed"] * (len(moves) // 2) + (
+                ["paused"] if len(moves) % 2 else []
+            )
+            paused = bool(moves) and moves[-1][1] == "paused" and not ends
+            assert paused == (clock.state is ClockState.PAUSED)
+            calendar_name = engine.policies.policies[clock.policy].calendar
+            calendar = engine.policies.calendars[
+                calendar_name.path[0] if calendar_name else "always"
+            ]
+            running, since = timedelta(0), clock.started_at
+            for at, change in [*moves, *ends]:
+                if change == "resumed":
+                    since = at
+                elif since is not None:
+                    running += calendar.between(since, at)
+                    since = None
+            if since is not None:
+                running += calendar.between(since, now)
+            assert clock.elapsed == running
