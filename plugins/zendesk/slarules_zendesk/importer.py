@@ -457,6 +457,10 @@ def _condition(condition: object, where: str, problems: list[tuple[str, str]]) -
     if value is None or value == "" or value == []:
         problems.append((f"{where}.value", f"cannot import a condition on an empty `{field}`"))
         return None
+    if name == "tags" and not isinstance(value, str | list):
+        raise PayloadError(
+            f"{where}.value", f"expected tags as text or a list of tags, got `{value!r}`"
+        )
     try:
         return _comparison(name, str(operator), value, field=str(field))
     except ValueError as error:
@@ -466,7 +470,8 @@ def _condition(condition: object, where: str, problems: list[tuple[str, str]]) -
 
 def _comparison(name: str, operator: str, value: object, *, field: str) -> str:
     if name == "tags":
-        tags = value.split() if isinstance(value, str) else [str(tag) for tag in value]  # type: ignore[attr-defined]
+        assert isinstance(value, str | list)  # checked by _condition
+        tags = value.split() if isinstance(value, str) else [str(tag) for tag in value]
         if operator == "includes":
             joined = " or ".join(f"{_quoted(tag)} in tags" for tag in tags)
             return f"({joined})" if len(tags) > 1 else joined

@@ -235,6 +235,18 @@ def test_bad_targets_name_the_field(
     assert raised.value.field == f"policies.sla_policies[0].{field}"
 
 
+@pytest.mark.parametrize("value", [False, 7, {"tag": "vip"}])
+def test_tags_that_are_neither_text_nor_a_list_name_the_field(
+    load: Callable[..., Any], value: Any
+) -> None:
+    given = exports(load)
+    condition = {"field": "current_tags", "operator": "not_includes", "value": value}
+    given["policies"]["sla_policies"][0]["filter"] = {"all": [condition], "any": []}
+    with pytest.raises(PayloadError, match="expected tags as text or a list") as raised:
+        export_to_policies(given)
+    assert raised.value.field == "policies.sla_policies[0].filter.all[0].value"
+
+
 def test_business_hours_without_a_schedule_is_an_error(load: Callable[..., Any]) -> None:
     with pytest.raises(PayloadError, match="no schedule"):
         export_to_policies({"policies": load("sla_policies.json"), "schedules": {"schedules": []}})
