@@ -16,7 +16,7 @@ from slarules.actions import Action
 from slarules.clocks import Clock, ClockState
 from slarules.durations import format_duration
 from slarules.engine import Rejected
-from slarules.metrics import ContactFigures
+from slarules.metrics import ContactFigures, SummaryRow
 from slarules.plugins import PluginInfo
 from slarules.report import Report
 from slarules.store import OutboxEntry
@@ -137,6 +137,14 @@ def calls_text(calls: ContactFigures) -> Text:
     return text
 
 
+def _summary_figures(row: SummaryRow) -> list[str]:
+    return [
+        *map(str, (row.met, row.breached, row.running, row.cancelled)),
+        _share(row.compliance),
+        *(_elapsed(row.percentile(rank)) for rank in (50, 90, 99)),
+    ]
+
+
 def report_tables(report: Report) -> list[Table]:
     """The report in the terminal: the grouped figures, the service levels side by side, and
     the breaches (the 20 latest)."""
@@ -147,12 +155,12 @@ def report_tables(report: Report) -> list[Table]:
     for column in ("p50", "p90", "p99"):
         summary.add_column(column, justify="right")
     for row in report.rows:
-        summary.add_row(
-            *(row.group[key] for key in options.by),
-            *map(str, (row.met, row.breached, row.running, row.cancelled)),
-            _share(row.compliance),
-            *(_elapsed(row.percentile(rank)) for rank in (50, 90, 99)),
-        )
+        summary.add_row(*(row.group[key] for key in options.by), *_summary_figures(row))
+    if report.rows:
+        # Rows by a list field (tags) overlap; the total counts each clock once.
+        summary.add_section()
+        label = ["all", *[""] * (len(options.by) - 1)][: len(options.by)]
+        summary.add_row(*label, *_summary_figures(report.total), style="bold")
     levels = Table(
         title=f"Service level of `{options.contact_metric}` within "
         f"{format_duration(options.threshold)}",

@@ -5,8 +5,9 @@ Everything here is a pure function of measured clocks (:class:`TicketClocks`, fr
 clock or a store.
 
 * :func:`summarize` groups clocks by any of ``policy``, ``metric``, ``node``, ``period`` and ticket
-  fields (``priority``, ``group``, ``channel``, ``custom.region``…) and counts met / breached /
-  running, the compliance (met / (met + breached)) and percentiles of elapsed business time;
+  fields (``priority``, ``group``, ``channel``, ``custom.region``…; a list field such as ``tags``
+  gives a group per value) and counts met / breached / running, the compliance
+  (met / (met + breached)) and percentiles of elapsed business time;
 * :func:`breach_list` lists the breached clocks with how late each is;
 * :func:`contact_figures` gives the service level (one of :data:`SERVICE_LEVEL_FORMULAS`), the
   average speed of answer and the abandonment rate of contacts (the ``answer`` metric).
@@ -23,6 +24,7 @@ Figures with nothing to count are ``None`` ("no data"), never a division by zero
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 from array import array
@@ -291,15 +293,22 @@ class Summary:
         self, by: Sequence[str] = ("metric",), *, period: Period = "day", timezone: str = "UTC"
     ) -> None:
         self.by, self.period, self.timezone = tuple(by), period, timezone
-        self._key = _grouping(self.by, period, timezone)
+        self._groups = _grouping(self.by, period, timezone)
         self._rows: dict[tuple[str, ...], SummaryRow] = {}
+        # Grouped by a ticket field, which may hold a list, a clock may count in several rows;
+        # the total is then counted apart. Otherwise the rows share the clocks out, and the
+        # total is their sum, made when asked.
+        self._overlapping = not all(key in _CLOCK_KEYS for key in self.by)
+        self._total = SummaryRow({})
 
     def add(self, ticket: CountedTicket, clock: CountedClock) -> None:
-        key = self._key(ticket, clock)
-        row = self._rows.get(key)
-        if row is None:
-            row = self._rows[key] = SummaryRow(dict(zip(self.by, key, strict=True)))
-        _count(row, clock)
+        for key in self._groups(ticket, clock):
+            row = self._rows.get(key)
+            if row is None:
+                row = self._rows[key] = SummaryRow(dict(zip(self.by, key, strict=True)))
+            _count(row, clock)
+        if self._overlapping:
+            _count(self._total, clock)
 
     def merge(self, other: Summary) -> None:
         """Add the rows of ``other``, grouped the same way, of clocks counted after these."""
@@ -307,27 +316,41 @@ class Summary:
             row = self._rows.get(key)
             if row is None:
                 self._rows[key] = theirs
-                continue
-            row.met += theirs.met
-            row.breached += theirs.breached
-            row.running += theirs.running
-            row.cancelled += theirs.cancelled
-            row._ended += theirs._ended
-            row._earliest = min(row._earliest, theirs._earliest)
+            else:
+                _add_up(row, theirs)
+        _add_up(self._total, other._total)
 
     def __getstate__(self) -> dict[str, Any]:
         # The grouping is a closure, which does not pickle: it is made again from `by`.
-        return {name: value for name, value in vars(self).items() if name != "_key"}
+        return {name: value for name, value in vars(self).items() if name != "_groups"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
-        self._key = _grouping(self.by, self.period, self.timezone)
+        self._groups = _grouping(self.by, self.period, self.timezone)
 
     def rows(self) -> list[SummaryRow]:
         ordered = list(self._rows.values())
         if "period" in self.by:
             ordered.sort(key=lambda row: row._earliest)
         return ordered
+
+    def total(self) -> SummaryRow:
+        """The figures of every clock counted, each once, whatever rows it is in."""
+        if self._overlapping:
+            return self._total
+        total = SummaryRow({})
+        for row in self._rows.values():
+            _add_up(total, row)
+        return total
+
+
+def _add_up(row: SummaryRow, other: SummaryRow) -> None:
+    row.met += other.met
+    row.breached += other.breached
+    row.running += other.running
+    row.cancelled += other.cancelled
+    row._ended += other._ended
+    row._earliest = min(row._earliest, other._earliest)
 
 
 def compliance_of(rows: Iterable[SummaryRow]) -> float | None:
@@ -357,30 +380,49 @@ def _count(row: SummaryRow, clock: CountedClock) -> None:
     row._earliest = min(row._earliest, clock.started_at)
 
 
+Group = tuple[str, ...]
+
+
 def _grouping(
     by: Sequence[str], period: Period, timezone: str
-) -> Callable[[CountedTicket, CountedClock], tuple[str, ...]]:
-    readers = [_reader(key, period, timezone) for key in by]
-    return lambda ticket, clock: tuple(read(ticket, clock) for read in readers)
+) -> Callable[[CountedTicket, CountedClock], Iterable[Group]]:
+    """The groups a clock counts in: one, or, grouped by a field that holds a list (``tags``),
+    one for each of its values, so that a ticket tagged ``vip`` and ``billing`` counts in both
+    rows (and once in a report's totals, which are counted apart)."""
+    if all(key in _CLOCK_KEYS for key in by):
+        readers = [_clock_reader(key, period, timezone) for key in by]
+        return lambda ticket, clock: (tuple(read(ticket, clock) for read in readers),)
+    choices = [_choices_reader(key, period, timezone) for key in by]
+    return lambda ticket, clock: itertools.product(*(read(ticket, clock) for read in choices))
 
 
-def _reader(
+def _clock_reader(
     key: str, period: Period, timezone: str
 ) -> Callable[[CountedTicket, CountedClock], str]:
     if key == "period":
         return lambda ticket, clock: period_label(clock.started_at, period, timezone)
+    return lambda ticket, clock: _text(getattr(clock, key))
+
+
+def _choices_reader(
+    key: str, period: Period, timezone: str
+) -> Callable[[CountedTicket, CountedClock], Group]:
+    """The values of ``key`` a clock is counted under: one, or a list field's distinct ones."""
     if key in _CLOCK_KEYS:
-        return lambda ticket, clock: _text(getattr(clock, key))
+        read = _clock_reader(key, period, timezone)
+        return lambda ticket, clock: (read(ticket, clock),)
     path = key.removeprefix("fields.").split(".")
-    return lambda ticket, clock: _text(read_path(ticket.fields, path))
+    return lambda ticket, clock: _choices(read_path(ticket.fields, path))
+
+
+def _choices(value: Any) -> Group:
+    if isinstance(value, list):
+        return tuple(dict.fromkeys(map(_text, value))) or (_text(None),)
+    return (_text(value),)
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    return str(value)
+    return "(none)" if value is None else str(value)
 
 
 def period_label(instant: datetime, period: Period, timezone: str) -> str:

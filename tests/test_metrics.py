@@ -11,6 +11,7 @@ import pytest
 from slarules import Clock, ClockState, Progress
 from slarules.metrics import (
     Breaches,
+    Summary,
     TicketClocks,
     breach_list,
     contact_figures,
@@ -191,6 +192,40 @@ def test_grouping_by_ticket_fields_and_a_missing_field() -> None:
     assert table[("L2", "first_response")] == 0.0
     assert table[("(none)", "first_response")] == 100.0
     assert table[("L2", "resolution")] is None  # running only: no data
+
+
+def test_grouping_by_a_list_field_counts_a_clock_under_each_of_its_values() -> None:
+    # T1 (met) and T2 (late) are tagged vip; T1 is billing too, twice over; T3 has no tag and
+    # T4 no tags field at all.
+    tagged = [
+        ticket("T1", clock("first_response", ANSWERED, 10 * S), tags=["vip", "billing", "vip"]),
+        ticket("T2", clock("first_response", LATE, 30 * S), tags=["vip"]),
+        ticket("T3", clock("first_response", ANSWERED, 5 * S), tags=[]),
+        ticket("T4", clock("first_response", WAITING, 5 * S)),
+    ]
+    rows = summarize(tagged, by=("tags", "metric"))
+    table = {row.group["tags"]: (row.met, row.breached, row.running) for row in rows}
+    assert table == {"vip": (1, 1, 0), "billing": (1, 0, 0), "(none)": (1, 0, 1)}
+    assert [row.group["metric"] for row in rows] == ["first_response"] * 3
+
+    # The total counts each clock once, in one pass or counted in shares and merged (as
+    # report processes do), grouped by tags or by the clock alone.
+    for by in (("tags",), ("policy",)):
+        whole, shares = Summary(by), [Summary(by), Summary(by)]
+        for number, counted in enumerate(tagged):
+            whole.add(counted, counted.clocks[0])
+            shares[number % 2].add(counted, counted.clocks[0])
+        merged = pickle.loads(pickle.dumps(shares[0]))
+        merged.merge(pickle.loads(pickle.dumps(shares[1])))
+        for summary in (whole, merged):
+            total = summary.total()
+            assert (total.met, total.breached, total.running, total.compliance) == (
+                2,
+                1,
+                1,
+                200 / 3,
+            )
+            assert total.percentile(50) == 10 * S
 
 
 def test_percentiles_interpolate_between_ranks() -> None:

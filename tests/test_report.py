@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import os
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +128,38 @@ def test_figures_of_a_replay(files: tuple[Path, Path]) -> None:
     assert contacts["service_level"] == 50.0
     assert contacts["average_speed_of_answer"] == pytest.approx((10 + 18 + 30) / 3)
     assert figures["contacts"]["abandoned_excluded"]["service_level"] == pytest.approx(200 / 3)
+
+
+def test_by_tags_a_ticket_counts_under_each_tag_and_once_in_the_total(tmp_path: Path) -> None:
+    policy = tmp_path / "tags.sla"
+    policy.write_text(
+        'policy "All" { applies when true  calendar always  first_response within 1h }',
+        encoding="utf-8",
+    )
+    # T1 (vip, billing) met in 30 min, T2 (vip) 30 min late, T3 (no tag) opened later and
+    # still within its hour.
+    opened = {"T1": (0, ["vip", "billing"]), "T2": (0, ["vip"]), "T3": (100, [])}
+    replied = {"T1": 30, "T2": 90}
+    events = [{"id": f"{name}-c", "ticket": name, "type": "ticket.created", "at": at(minutes),
+               "fields": {"tags": tags}} for name, (minutes, tags) in opened.items()]  # fmt: skip
+    events += [{"id": f"{name}-r", "ticket": name, "type": "ticket.replied", "at": at(minutes),
+                "actor": {"role": "agent"}, "public": True}
+               for name, minutes in replied.items()]  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(event) + "\n" for event in events), encoding="utf-8")
+    arguments = (str(policy), "--events", str(path), "--by", "tags", "--at", at(120))
+
+    figures = report_json(*arguments)
+    rows = {row["tags"]: (row["met"], row["breached"], row["running"]) for row in figures["rows"]}
+    assert rows == {"vip": (1, 1, 0), "billing": (1, 0, 0), "(none)": (0, 0, 1)}
+    total = figures["total"]
+    assert (total["met"], total["breached"], total["running"]) == (1, 1, 1)
+    assert figures["compliance"] == total["compliance"] == 50.0  # not 2 of 3 rows' verdicts
+    assert total["p50"] == 60 * 60.0  # 30 min and 90 min
+    table = run(*arguments)
+    assert re.search(r"all\s+│\s+1\s+│\s+1\s+│\s+1\s+│\s+0\s+│\s+50%", table), table
+    page = run(*arguments, "--format", "html")
+    assert re.search(r'id="summary-total".*?>1</td>.*?>1</td>.*?>1</td>', page, re.DOTALL)
 
 
 def test_short_abandons_can_be_kept_and_the_window_narrowed(files: tuple[Path, Path]) -> None:

@@ -4,7 +4,8 @@ Whatever the clocks are (paused, cancelled, far over target, of calls answered o
 grouped by any keys and periods in any zone, every output renders: the dashboard page, the HTML
 report, the JSON, the CSV and the terminal tables, and ``slarules simulate`` and ``report``
 print them. Their figures are shares between 0 and 100 or
-"no data", the groups count every clock once, and a clock's bar adds up.
+"no data", the total counts every clock once and the groups once per group it is in, and a
+clock's bar adds up.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,15 +31,30 @@ from slarules._html import bar_segments
 from slarules._render import report_tables
 from slarules.cli import _csv, main
 from slarules.dashboard import OPEN_STATES, Filters, build_dashboard, dashboard_page
+from slarules.metrics import SummaryRow
 from slarules.report import ReportOptions, build_report, report_html
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
-GROUPINGS = ["policy", "metric", "node", "period", "priority", "group", "tags", "custom.seats"]
+CLOCK_KEYS = ["policy", "metric", "node", "period"]
+GROUPINGS = [*CLOCK_KEYS, "priority", "group", "tags", "custom.seats"]
 instants = st.integers(0, 7 * 24 * 60).map(lambda minutes: START + timedelta(minutes=minutes))
 
 
 def _share(value: Any) -> bool:
     return value is None or 0 <= value <= 100
+
+
+def _groups_of(fields: Mapping[str, Any], key: str) -> int:
+    """How many groups of ``key`` a ticket's clocks count in: a list field's distinct values,
+    or 1 (a clock's own keys among them)."""
+    if key in CLOCK_KEYS:
+        return 1
+    value: Any = fields
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if not isinstance(value, list) or not value:
+        return 1
+    return len({"(none)" if item is None else str(item) for item in value})
 
 
 @settings(max_examples=60, deadline=None)
@@ -61,9 +79,15 @@ def test_every_report_output_renders_with_figures_in_range(
     measured = list(engine.measure(at))
     report = build_report(measured, ReportOptions(at, by=tuple(by), period=period, timezone=zone))
 
-    clocks = sum(len(ticket.clocks) for ticket in measured)
-    assert sum(row.met + row.breached + row.running + row.cancelled for row in report.rows) == (
-        clocks
+    def counted(row: SummaryRow) -> int:
+        return row.met + row.breached + row.running + row.cancelled
+
+    # A clock counts once in the total, and in the rows once for each group it is in: one,
+    # or one per distinct value of each list field grouped by (tags).
+    assert counted(report.total) == sum(len(ticket.clocks) for ticket in measured)
+    assert sum(map(counted, report.rows)) == sum(
+        len(ticket.clocks) * math.prod(_groups_of(ticket.fields, key) for key in by)
+        for ticket in measured
     )
     assert all(_share(row.compliance) for row in report.rows)
     assert _share(report.compliance)
