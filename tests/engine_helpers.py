@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from slarules import Engine
+from slarules import engine as engine_module
 from slarules._ticket import TicketState
 from slarules.testing import EventBuilder
 
@@ -66,3 +70,11 @@ def step_through_wakeups(engine: Engine, end: datetime, most: int = 20_000) -> N
         for action in engine.advance(wakeup):
             assert action.at == wakeup
     raise AssertionError(f"more than {most:,} wake-ups before {end}")
+
+
+@contextmanager
+def freezing_tickets_at_rest() -> Iterator[None]:
+    """Engines freeze each ticket as soon as it comes to rest, rather than once thousands of
+    others did: the way of keeping tickets at rest that the tests' few tickets never reach."""
+    with mock.patch.object(engine_module, "_THAWED_AT_REST", 0):
+        yield

@@ -16,7 +16,8 @@ from slarules import (
     PolicyValidationError,
     SlaRulesError,
 )
-from slarules._ticket import _Step
+from slarules import engine as engine_module
+from slarules._ticket import TicketState, _Step
 
 POLICY = """
 policy "P" { applies when true  first_response within 1h  resolution within 4h }
@@ -352,15 +353,28 @@ def test_a_threshold_fires_at_the_exact_microsecond_it_is_passed(
     assert action.at == utc(f"2026-03-02T{turns_true}Z")
 
 
-def test_a_ticket_at_rest_is_kept_frozen_and_wakes_on_its_next_event(events: Events) -> None:
+def test_a_ticket_long_at_rest_is_kept_frozen_and_wakes_on_its_next_event(events: Events) -> None:
     engine = Engine.from_text(
         'policy "P" { applies when true  resolution within 4h  pause while status == "pending" }\n'
         'trigger "late" when resolution.overdue then notify "lead"\n'
     )
-    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
-    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="pending"))
-    # Paused, with nothing due: only an event can move it, so its state is kept frozen.
+
+    def rest(ticket: str) -> None:
+        opened = events.created(ticket, "2026-03-02T09:00:00Z")
+        engine.ingest_many(
+            [opened, events.updated(ticket, "2026-03-02T10:00:00Z", status="pending")]
+        )
+
+    rest("T-1")
+    # Paused, with nothing due: only an event can move it. It stays thawed while it is among
+    # the latest tickets to rest, which most often take their next event soon...
+    assert isinstance(engine._tickets["T-1"].state, TicketState)
+    others = [f"T-{number}" for number in range(2, 2 + engine_module._THAWED_AT_REST)]
+    for ticket in others:
+        rest(ticket)
+    # ...and is frozen once as many others came to rest after it.
     assert isinstance(engine._tickets["T-1"].state, bytes)
+    assert isinstance(engine._tickets[others[0]].state, TicketState)
     assert engine.next_wakeup() is None
     [clock] = engine.clocks("T-1", utc("2026-03-02T20:00:00Z"))
     assert (clock.state, clock.elapsed) == (ClockState.PAUSED, HOUR)
