@@ -38,6 +38,7 @@ from slarules.metrics import (
     contact_figures,
     summarize,
 )
+from slarules.policyset import PolicySet
 from slarules.store import OutboxEntry, Status
 from slarules.timezones import local_to_utc, to_local
 
@@ -101,12 +102,28 @@ class Filters:
 
 @dataclass(frozen=True)
 class Choices:
-    """The values the filter boxes offer: those in the data, and the chosen one in any case (a
-    shared link must show what it filters on, even when nothing matches any more)."""
+    """The values the filter boxes offer: those the policy file names, those in the data, and
+    the chosen one in any case (a shared link must show what it filters on, even when nothing
+    matches any more)."""
 
-    policies: tuple[str, ...]
-    groups: tuple[str, ...]
-    nodes: tuple[str, ...]
+    policies: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+
+    @classmethod
+    def named_in(cls, policies: PolicySet) -> Choices:
+        """The policies and the workflow stages (``node "L2 review" …``) of a policy file: a
+        lead checks a queue that is quiet this morning too. Groups are the helpdesk's own."""
+        return cls(
+            policies=tuple(policies.policies),
+            nodes=tuple(
+                dict.fromkeys(
+                    targets.node.value
+                    for policy in policies.policies.values()
+                    for targets in policy.nodes
+                )
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -172,9 +189,11 @@ def build_dashboard(
     now: datetime,
     timezone: str = "UTC",
     rows: int = DEFAULT_ROWS,
+    named: Choices = Choices(),
 ) -> Dashboard:
     """The dashboard at ``now``, its day taken in ``timezone`` (an IANA name; an unknown one
-    raises :class:`CalendarError`), with the ``rows`` most urgent open clocks."""
+    raises :class:`CalendarError`), with the ``rows`` most urgent open clocks; the filters
+    offer the values in the tickets and those ``named`` (:meth:`Choices.named_in`)."""
     everything = list(tickets)
     chosen = _filtered(everything, filters)
     day = to_local(now, timezone).date()
@@ -191,7 +210,7 @@ def build_dashboard(
         timezone=timezone,
         day=day,
         filters=filters,
-        choices=_choices(everything, filters),
+        choices=_choices(everything, filters, named),
         compliance=compliance_of(by_metric),
         compliance_by_metric=tuple(
             MetricCompliance(row.group["metric"], row.compliance, row.met, row.breached)
@@ -229,8 +248,8 @@ def _day_range(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _choices(tickets: list[TicketClocks], filters: Filters) -> Choices:
-    policies, groups, nodes = set(), set(), set()
+def _choices(tickets: list[TicketClocks], filters: Filters, named: Choices) -> Choices:
+    policies, groups, nodes = set(named.policies), set(named.groups), set(named.nodes)
     for ticket in tickets:
         group = _field(ticket, "group")
         if group is not None:

@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from slarules.dashboard import (
     IN_VIEW,
+    Choices,
     Filters,
     build_dashboard,
     dashboard_page,
@@ -276,7 +277,8 @@ def _dashboard(
     keep: dict[str, str],
 ) -> str:
     now, tickets, outbox = runtime.measure(within=IN_VIEW)
-    view = build_dashboard(tickets, outbox, filters, now, zone, rows)
+    named = Choices.named_in(runtime.engine.policies)
+    view = build_dashboard(tickets, outbox, filters, now, zone, rows, named)
     return dashboard_page(view, refresh=refresh, keep=keep)
 
 

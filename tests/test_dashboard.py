@@ -23,6 +23,7 @@ from slarules.actions import Action
 from slarules.clocks import ClockState
 from slarules.dashboard import (
     RECENT_ACTIONS,
+    Choices,
     Dashboard,
     Filters,
     build_dashboard,
@@ -203,6 +204,26 @@ def test_filters_narrow_the_table_and_the_figures_but_not_the_choices() -> None:
     assert phone.compliance == 50.0
 
 
+QUIET_CHAT = """
+policy "Chat" {
+    applies when channel == "chat"
+    first_response within 30m
+    node "L2 review" response within 1h
+}
+"""
+
+
+def test_the_policies_and_stages_of_the_file_are_offered_before_any_ticket_is_in_them() -> None:
+    engine = Engine.from_text(QUIET_CHAT + POLICY, "dashboard.sla")
+    engine.ingest_many(morning(Events()))
+    named = Choices.named_in(engine.policies)
+    assert named == Choices(policies=("Chat", "Phone", "Email"), nodes=("L2 review", "L1 triage"))
+    view = build_dashboard(engine.measure(NOW), [], Filters(), NOW, named=named)
+    assert view.choices.policies == ("Chat", "Email", "Phone")
+    assert view.choices.nodes == ("L1 triage", "L2 review")
+    assert view.choices.groups == ("billing", "support")
+
+
 def test_a_chosen_value_stays_in_its_box_when_nothing_matches_it() -> None:
     view = dashboard(Filters(group="legal"))
     assert view.open_clocks == ()
@@ -283,6 +304,7 @@ class _Rows(HTMLParser):
         self.ids: set[str] = set()
         self.segments: set[str] = set()
         self.selected: dict[str, str] = {}
+        self.options: dict[str, list[str]] = {}
         self.hidden: dict[str, str] = {}
         self._select: str | None = None
         self._in_bar = False
@@ -296,8 +318,10 @@ class _Rows(HTMLParser):
             self.rows.append({k.removeprefix("data-"): v for k, v in found.items()})
         elif tag == "select":
             self._select = found["name"]
-        elif tag == "option" and "selected" in found and self._select:
-            self.selected[self._select] = found["value"]
+        elif tag == "option" and self._select:
+            self.options.setdefault(self._select, []).append(found["value"])
+            if "selected" in found:
+                self.selected[self._select] = found["value"]
         elif tag == "input" and found.get("type") == "hidden":
             self.hidden[found["name"]] = found["value"]
         elif tag == "div" and "bar" in found.get("class", "").split():
@@ -388,6 +412,15 @@ def test_filters_zone_and_refresh_come_from_the_query(client: httpx.Client) -> N
     few = _Rows(client.get(f"/?token={TOKEN}&rows=2").text)
     assert len(few.rows) == 2
     assert few.hidden == {"token": TOKEN, "rows": "2"}
+
+
+def test_the_filter_boxes_offer_what_the_policy_file_names(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.sla"
+    path.write_text(QUIET_CHAT + POLICY)
+    with client_of(path, TOKEN) as client:
+        page = _Rows(client.get(f"/?token={TOKEN}").text)
+    assert page.options["policy"] == ["", "Chat", "Email", "Phone"]
+    assert page.options["node"] == ["", "L1 triage", "L2 review"]
 
 
 def test_bad_query_parameters_get_a_400_that_says_why(client: httpx.Client) -> None:
