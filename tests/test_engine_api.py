@@ -18,6 +18,7 @@ from slarules import (
 )
 from slarules import engine as engine_module
 from slarules._ticket import TicketState, _Step
+from slarules.testing import RecordingPlugin
 
 POLICY = """
 policy "P" { applies when true  first_response within 1h  resolution within 4h }
@@ -148,11 +149,21 @@ def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
     first = engine.clocks("T-1", utc("2026-03-02T10:30:00Z"))[0]
     assert first.state is ClockState.BREACHED_RUNNING  # its clocks still read as they run
     monkeypatch.undo()  # the fix; a restart takes its timers up again, from where it is
-    restored = Engine.restore(engine.policies, engine.snapshot())
+    recorder = RecordingPlugin()
+    restored = Engine.restore(engine.policies, engine.snapshot(), plugins=[recorder])
     urged = restored.advance(utc("2026-03-02T13:40:00Z"))
-    assert [(a.ticket, a.at) for a in urged] == [
-        ("T-1", utc("2026-03-02T13:30:00.000001Z")), ("T-2", utc("2026-03-02T13:35:00.000001Z"))
-    ]  # fmt: skip
+    # What came due while its timers waited is not lost: it comes now, at its own instants,
+    # and so do the notices of its breaches.
+    assert [(a.ticket, a.trigger, a.at) for a in urged] == [
+        ("T-1", "late", utc("2026-03-02T10:00:00.000001Z")),
+        ("T-1", "urge", utc("2026-03-02T13:00:00.000001Z")),
+        ("T-1", "urge", utc("2026-03-02T13:30:00.000001Z")),
+        ("T-2", "urge", utc("2026-03-02T13:35:00.000001Z")),
+    ]
+    assert restored.advance(utc("2026-03-02T13:40:00Z")) == []
+    assert restored.stats.actions == engine.stats.actions + len(urged)
+    breaches = [(clock.ticket, clock.metric) for clock in recorder.breaches]
+    assert breaches == [("T-1", "first_response"), ("T-1", "resolution")]
 
 
 def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
