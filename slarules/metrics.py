@@ -298,7 +298,7 @@ class Summary:
         # Grouped by a ticket field, which may hold a list, a clock may count in several rows;
         # the total is then counted apart. Otherwise the rows share the clocks out, and the
         # total is their sum, made when asked.
-        self._overlapping = not all(key in _CLOCK_KEYS for key in self.by)
+        self._overlapping = not _of_clocks_only(self.by)
         self._total = SummaryRow({})
 
     def add(self, ticket: CountedTicket, clock: CountedClock) -> None:
@@ -389,11 +389,16 @@ def _grouping(
     """The groups a clock counts in: one, or, grouped by a field that holds a list (``tags``),
     one for each of its values, so that a ticket tagged ``vip`` and ``billing`` counts in both
     rows (and once in a report's totals, which are counted apart)."""
-    if all(key in _CLOCK_KEYS for key in by):
+    if _of_clocks_only(by):
         readers = [_clock_reader(key, period, timezone) for key in by]
         return lambda ticket, clock: (tuple(read(ticket, clock) for read in readers),)
     choices = [_choices_reader(key, period, timezone) for key in by]
     return lambda ticket, clock: itertools.product(*(read(ticket, clock) for read in choices))
+
+
+def _of_clocks_only(by: Sequence[str]) -> bool:
+    """Whether the keys are all the clock's own, with one value each: no ticket field."""
+    return all(key in _CLOCK_KEYS for key in by)
 
 
 def _clock_reader(
