@@ -209,6 +209,13 @@ class Program:
         return all(condition.fields_only for condition in conditions)
 
     @cached_property
+    def pause_fields(self) -> frozenset[str]:
+        """The ticket fields that pause conditions read (``*``: any), policies' and metrics'."""
+        pauses = [pause for p in self.policies for pause in p.pauses]
+        pauses += [pause for metric in self.metrics for pause in metric.pauses]
+        return frozenset().union(*(pause.fields for pause in pauses))
+
+    @cached_property
     def thresholds_read_fields(self) -> bool:
         """Whether some elapsed-time threshold is a value read from the ticket (`elapsed >
         custom.limit`), so that a change of fields can move the timers."""

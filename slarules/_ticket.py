@@ -421,8 +421,18 @@ class _Step:
                 produced = self._on_conditions(index, metric)
                 if produced:
                     self._drain(produced)
-        if not unchanged or self.started_any:
+        if self.started_any or (not unchanged and self._pauses_may_change()):
             self._settle_pauses()
+
+    def _pauses_may_change(self) -> bool:
+        """Whether a pause may not hold as it did: pauses on fields alone stand still while the
+        policy and the fields they read do (a reply, a transfer, a new priority that keeps
+        the policy)."""
+        program = self.program
+        if self.unsettled or not program.settled_without_events:
+            return True
+        fields = program.pause_fields
+        return "*" in fields or not fields.isdisjoint(self.changed_fields)
 
     def _any_started_lately(self) -> bool:
         """Whether some cycle started at or after the previous step (cycles are kept in start
