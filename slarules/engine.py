@@ -283,9 +283,6 @@ class Engine:
         # Schedules run from here until the engine first advances (then from its instant).
         self._first_event_at: int | None = None
         self._breaches: list[Breach] = []
-        # Actions that came due while the engine could not give them (the timers of a ticket
-        # the engine failed on, until a fixed engine restored it): the next advance gives them.
-        self._overdue: list[Action] = []
         self._journal: Journal | None = None
         self.rejected: list[Rejected] = []
         self.failed: list[Delivery] = []
@@ -440,7 +437,7 @@ class Engine:
         """Fire every timer and run every schedule up to ``now``; return the actions, in the
         order they became due."""
         until = to_micros(now, "now")
-        actions, self._overdue = self._overdue, []
+        actions: list[Action] = []
         for when, schedule in self._schedule_runs(until):
             self._fire_timers(when, actions)
             since = None if schedule.lookback is None else when - schedule.lookback
@@ -605,9 +602,7 @@ class Engine:
         plugins: Iterable[object] | Plugins = (),
         actions: bool = True,
     ) -> Engine:
-        """An engine that carries on from a snapshot: no action already returned comes again,
-        and one that came due but was never returned (a timer of a ticket the engine failed
-        on, taken up by a fixed engine) comes with the next :meth:`advance`, at its instant."""
+        """An engine that carries on from a snapshot: no action already returned comes again."""
         engine = cls(policies, plugins=plugins, actions=actions)
         engine._now = None if state.now is None else to_micros(state.now)
         for saved in state.tickets:
@@ -623,15 +618,13 @@ class Engine:
                 engine._sources[saved.ticket] = saved.source
             latest = saved_records[-1].at
             until = max(latest, engine._now or latest)
-            overdue, breaches = len(engine._overdue), len(engine._breaches)
-            emit = engine._collector(ticket, engine._overdue)
+            emit = engine._collector(ticket, [])
             try:
                 ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
             except Exception:
                 # One ticket the engine cannot replay must not keep every other one from
                 # running: it waits, as saved, and its new events are kept as rejected.
                 _logger.exception("the engine failed replaying ticket `%s`", saved.ticket)
-                engine._forget_fired(ticket, len(saved.fired), breaches, engine._overdue, overdue)
                 del engine._tickets[saved.ticket]
                 engine._set_aside[saved.ticket] = saved
                 continue
@@ -639,7 +632,7 @@ class Engine:
         engine.rejected = list(state.rejected)
         engine.failed = list(state.failed)
         engine.stats = state.stats.model_copy()
-        engine.stats.actions += len(engine._overdue)
+        engine._breaches.clear()  # noticed before the snapshot
         return engine
 
     # -- inside --------------------------------------------------------------------------------
