@@ -133,7 +133,7 @@ def ingest_throughput(events: list[dict[str, Any]] | list[Event]) -> tuple[Engin
 
 def memory_per_ticket(events: list[dict[str, Any]]) -> tuple[int, int, int, int]:
     """Bytes the engine holds, tickets held, tickets still open (a clock not stopped), and
-    tickets at rest (no timer pending), which the engine keeps frozen."""
+    tickets kept frozen (at rest, no timer pending, longer than the latest to come to rest)."""
     engine = Engine.from_file(example_policy_path())
     gc.collect()
     tracemalloc.start()
@@ -275,7 +275,10 @@ def main(argv: list[str] | None = None) -> None:
             f"(target < {TARGET_BYTES_PER_TICKET:,} B) "
             f"{'met' if per_ticket < TARGET_BYTES_PER_TICKET else 'NOT met'}"
         )
-    print(f"  of the tickets held, {at_rest:,} are at rest (no timer pending), kept frozen")
+    print(
+        f"  of the tickets held, {at_rest:,} are kept frozen: at rest (no timer pending), and "
+        "not among the latest to come to rest"
+    )
     pending, idle, per_fired, fired = advance_costs(args.tickets)
     print(
         f"  advance with {pending:,} pending timers: {idle:.1f} µs when nothing is due; "
