@@ -26,7 +26,7 @@ import random
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,21 +63,25 @@ CONDITIONS = [
 
 def generate(tickets: int, seed: int) -> list[dict[str, Any]]:
     """Ten events per ticket, all tickets sorted together by time (as a host receives them)."""
+    events = list(generate_unsorted(tickets, seed))
+    events.sort(key=lambda event: event["at"])  # stable: a ticket's events keep their order
+    return events
+
+
+def generate_unsorted(tickets: int, seed: int) -> Iterator[dict[str, Any]]:
+    """The events of :func:`generate`, ticket after ticket."""
     rng = random.Random(seed)
-    events: list[tuple[datetime, dict[str, Any]]] = []
     for number in range(tickets):
         ticket = f"T-{number}"
         at = START + timedelta(seconds=rng.randrange(21 * 86_400))
         handler = rng.choice(L1)
-        events.append((at, _created(ticket, at, handler, rng)))
+        yield _created(ticket, at, handler, rng)
         for step in range(1, 10):
             at += timedelta(seconds=rng.randrange(60, 3 * 3600))
             event = _follow_up(ticket, step, rng, handler)
             if event.get("fields", {}).get("node") == "L2 review":
                 handler = event["fields"]["assignee"]
-            events.append((at, {**event, "at": at}))
-    events.sort(key=lambda pair: pair[0])
-    return [event for _, event in events]
+            yield {**event, "at": at}
 
 
 def _created(ticket: str, at: datetime, handler: str, rng: random.Random) -> dict[str, Any]:
