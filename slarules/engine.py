@@ -146,6 +146,9 @@ class TicketHistory(BaseModel):
     events: list[dict[str, JsonValue]]
     fired: list[int]  # fingerprints of the keys of the actions already returned
     source: str | None = None  # the adapter that feeds the ticket
+    # Set when the engine failed on a timer of the ticket (a bug): the instant of its last step
+    # before. What came due after it was never given; a fixed engine makes it up.
+    timers_held_since: datetime | None = None
 
 
 class EngineState(BaseModel):
@@ -277,6 +280,13 @@ class Engine:
         self._resting: dict[str, None] = {}
         # Tickets a restore could not replay (a bug): kept as saved, for a fixed engine.
         self._set_aside: dict[str, TicketHistory] = {}
+        # Tickets whose timers the engine failed on (a bug), and the instant of their last step
+        # before: they wait, unqueued, for a fixed engine (a restart), which makes up what came
+        # due since then (`_owed`).
+        self._held: dict[str, int] = {}
+        # Per ticket restored with held timers: that instant, and the actions and notices that
+        # came due since, given by the next `advance`.
+        self._owed: dict[str, tuple[int, list[Action | Breach]]] = {}
         self._sources: dict[str, str] = {}
         self._timers: list[tuple[int, str]] = []
         self._now: int | None = None
@@ -424,6 +434,15 @@ class Engine:
         keeps, with the events, so that a restored engine gives none of them again."""
         return sorted(self._ticket(ticket_id).fired or ())
 
+    def timers_held_since(self, ticket_id: str) -> datetime | None:
+        """Set when the engine failed on a timer of the ticket (a bug): the instant of its last
+        step before. Its timers wait for a fixed engine, which gives what came due since; a
+        store keeps it with the events."""
+        held = self._held.get(ticket_id)
+        if held is None and ticket_id in self._owed:
+            held = self._owed[ticket_id][0]  # made up, not given yet
+        return None if held is None else from_micros(held)
+
     def _history_of(self, ticket_id: str) -> TicketHistory:
         ticket = self._ticket(ticket_id)
         return TicketHistory(
@@ -431,6 +450,7 @@ class Engine:
             events=[unpack(packed).to_event(ticket_id) for packed in records(ticket.history)],
             fired=self.fired_of(ticket_id),
             source=self._sources.get(ticket_id),
+            timers_held_since=self.timers_held_since(ticket_id),
         )
 
     def advance(self, now: datetime) -> list[Action]:
@@ -438,6 +458,7 @@ class Engine:
         order they became due."""
         until = to_micros(now, "now")
         actions: list[Action] = []
+        self._give_owed(actions)
         for when, schedule in self._schedule_runs(until):
             self._fire_timers(when, actions)
             since = None if schedule.lookback is None else when - schedule.lookback
@@ -466,8 +487,24 @@ class Engine:
                 _logger.exception("the engine failed on a timer of ticket `%s`", ticket_id)
                 self._forget_fired(ticket, fired, breaches, actions, given)
                 ticket.state = replay(self._program, ticket_id, ticket.history, since, discard)
+                self._held[ticket_id] = since
+                if self._journal is not None:
+                    self._journal.tickets.add(ticket_id)
                 continue
             self._settle(ticket_id, ticket)
+
+    def _give_owed(self, actions: list[Action]) -> None:
+        """Give what came due while tickets' timers were held (see :meth:`restore`), less what
+        the engine gave since (a late event's replay)."""
+        for ticket_id, (_, owed) in self._owed.items():
+            ticket = self._tickets.get(ticket_id)
+            if ticket is not None:
+                emit = self._collector(ticket, actions)
+                for item in owed:
+                    emit(item)
+            if self._journal is not None:
+                self._journal.tickets.add(ticket_id)
+        self._owed.clear()
 
     def _schedule_runs(self, until: int) -> list[tuple[int, ScheduleProgram]]:
         """The schedule runs after the engine's last instant (or its first event) up to
@@ -566,18 +603,18 @@ class Engine:
         """The earliest instant at which a clock, trigger or warning can change with no new event:
         call :meth:`advance` then. ``None`` when nothing is pending."""
         timers = self._timers
-        wakeup = None
+        # What a restore made up (see `_give_owed`) is due already.
+        wakeups = [_due_at(item) for _, owed in self._owed.values() for item in owed]
         while timers:
             when, ticket_id = timers[0]
             if self._tickets[ticket_id].wakeup == when:
-                wakeup = when
+                wakeups.append(when)
                 break
             heapq.heappop(timers)
         since = self._schedules_since
         if since is not None:
-            runs = [next_run(schedule, since) for schedule in self._program.schedules]
-            wakeup = min([*runs, *([] if wakeup is None else [wakeup])], default=None)
-        return None if wakeup is None else from_micros(wakeup)
+            wakeups += [next_run(schedule, since) for schedule in self._program.schedules]
+        return from_micros(min(wakeups)) if wakeups else None
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -618,9 +655,8 @@ class Engine:
                 engine._sources[saved.ticket] = saved.source
             latest = saved_records[-1].at
             until = max(latest, engine._now or latest)
-            emit = engine._collector(ticket, [])
             try:
-                ticket.state = replay(engine._program, saved.ticket, ticket.history, until, emit)
+                engine._replay_saved(saved, ticket, until)
             except Exception:
                 # One ticket the engine cannot replay must not keep every other one from
                 # running: it waits, as saved, and its new events are kept as rejected.
@@ -634,6 +670,25 @@ class Engine:
         engine.stats = state.stats.model_copy()
         engine._breaches.clear()  # noticed before the snapshot
         return engine
+
+    def _replay_saved(self, saved: TicketHistory, ticket: _Ticket, until: int) -> None:
+        """Replay a restored ticket up to ``until``: what came due was given, but for a ticket
+        whose timers were held, whose actions and notices since then are owed."""
+        given = self._collector(ticket, [])
+        if saved.timers_held_since is None:
+            ticket.state = replay(self._program, saved.ticket, ticket.history, until, given)
+            return
+        held = to_micros(saved.timers_held_since)
+        owed: list[Action | Breach] = []
+
+        def emit(item: Action | Breach) -> None:
+            if _due_at(item) > held:
+                owed.append(item)
+            else:
+                given(item)
+
+        ticket.state = replay(self._program, saved.ticket, ticket.history, until, emit)
+        self._owed[saved.ticket] = (held, owed)
 
     # -- inside --------------------------------------------------------------------------------
 
@@ -649,6 +704,8 @@ class Engine:
         elif has_id(ticket.history, event.id.encode()):
             self.stats.duplicates += 1
             return []
+        elif event.ticket in self._held:
+            self._fail(event, "the engine failed on a timer of its ticket, which waits for a fix")
         history, fired, breaches = ticket.history, len(ticket.fired or ()), len(self._breaches)
         actions: list[Action] = []
         try:
@@ -931,6 +988,10 @@ def _check_actions(policies: PolicySet, plugins: Plugins) -> None:
             "the policies use actions that no loaded plugin provides: "
             + ", ".join(f"`{name}`" for name in missing)
         )
+
+
+def _due_at(item: Action | Breach) -> int:
+    return item.at if isinstance(item, Breach) else to_micros(item.at)
 
 
 def _failure(error: Exception) -> str:

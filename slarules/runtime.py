@@ -289,7 +289,10 @@ class Runtime:
         journal: Journal = engine.take_journal()
         tickets = {
             ticket: TicketRecord(
-                engine.fired_of(ticket), engine.source_of(ticket), engine.wakeup_of(ticket)
+                engine.fired_of(ticket),
+                engine.source_of(ticket),
+                engine.wakeup_of(ticket),
+                engine.timers_held_since(ticket),
             )
             for ticket in journal.tickets
         }

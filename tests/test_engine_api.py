@@ -150,10 +150,56 @@ def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
     assert first.state is ClockState.BREACHED_RUNNING  # its clocks still read as they run
     monkeypatch.undo()  # the fix; a restart takes its timers up again, from where it is
     restored = Engine.restore(engine.policies, engine.snapshot())
+    assert restored.next_wakeup() == utc("2026-03-02T10:00:00.000001Z")
     urged = restored.advance(utc("2026-03-02T13:40:00Z"))
-    assert [(a.ticket, a.at) for a in urged] == [
-        ("T-1", utc("2026-03-02T13:30:00.000001Z")), ("T-2", utc("2026-03-02T13:35:00.000001Z"))
-    ]  # fmt: skip
+    # What came due while its timers were held is given now, at the instants it came due.
+    assert [(a.ticket, a.trigger, a.at) for a in urged] == [
+        ("T-1", "late", utc("2026-03-02T10:00:00.000001Z")),
+        ("T-1", "urge", utc("2026-03-02T13:00:00.000001Z")),
+        ("T-1", "urge", utc("2026-03-02T13:30:00.000001Z")),
+        ("T-2", "urge", utc("2026-03-02T13:35:00.000001Z")),
+    ]
+
+
+def test_an_event_for_a_ticket_whose_timer_failed_is_kept_and_taken_after_the_fix(
+    events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    break_steps(monkeypatch, "T-1", timers_only=True)
+    engine = two_tickets(POLICY, events)
+    engine.advance(utc("2026-03-02T10:30:00Z"))
+    reply = events.agent_reply("T-1", "2026-03-02T10:40:00Z")
+    with pytest.raises(EventError, match="failed on a timer of its ticket, which waits for a fix"):
+        engine.ingest(reply)
+    [kept] = engine.rejected
+    assert kept.payload["id"] == reply["id"]
+    monkeypatch.undo()
+    restored = Engine.restore(engine.policies, engine.snapshot())
+    assert restored.retry_rejected() == []  # the reply came before anything it stops fell due
+    assert restored.rejected == []
+    assert [(a.ticket, a.trigger) for a in restored.advance(utc("2026-03-02T10:45:00Z"))] == [
+        ("T-1", "late")  # owed since 10:00; the reply at 10:40 stopped nothing before it
+    ]
+    assert restored.clocks("T-1", utc("2026-03-02T11:00:00Z"))[0].state is ClockState.BREACHED_MET
+
+
+def test_what_a_restore_owes_survives_a_snapshot_until_given_and_is_given_once(
+    events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    break_steps(monkeypatch, "T-1", timers_only=True)
+    engine = two_tickets(POLICY, events)
+    engine.advance(utc("2026-03-02T11:00:00Z"))
+    saved = engine.snapshot()
+    held = next(ticket for ticket in saved.tickets if ticket.ticket == "T-1")
+    assert held.timers_held_since == utc("2026-03-02T09:00:00Z")
+    monkeypatch.undo()
+    restored = Engine.restore(engine.policies, saved)
+    again = Engine.restore(engine.policies, restored.snapshot())  # a crash before giving them
+    given = again.advance(utc("2026-03-02T11:00:00Z"))
+    assert [(a.ticket, a.trigger) for a in given] == [("T-1", "late")]
+    assert again.snapshot().tickets[0].timers_held_since is None
+    assert again.advance(utc("2026-03-02T11:00:00Z")) == []
+    later = Engine.restore(engine.policies, again.snapshot())
+    assert later.advance(utc("2026-03-02T11:00:00Z")) == []
 
 
 def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(

@@ -77,6 +77,44 @@ def test_a_restart_carries_on_timers_and_deliveries_without_repeating_any(
     assert again.engine.clocks("T-1", clock.now)[0].breached_at == START + HOUR
 
 
+def test_what_came_due_while_a_ticket_timers_failed_is_sent_after_the_fixed_restart(
+    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, clock, events = tmp_path / "slarules.db", FakeClock(START), Events()
+    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
+    runtime.ingest(events.created("T-1", START), source="recorder")
+    runtime.ingest(events.created("T-2", START), source="recorder")
+    break_steps(monkeypatch, "T-1", timers_only=True)
+    clock.now = START + 2 * HOUR
+    assert [a.ticket for a in runtime.advance()] == ["T-2"]  # T-1's timer failed
+    with pytest.raises(EventError, match="failed on a timer of its ticket"):
+        runtime.ingest(events.agent_reply("T-1", START + 2 * HOUR))
+    runtime.deliver_due()
+    runtime.close()
+
+    monkeypatch.undo()  # the fix, then a restart
+    recorder = RecordingPlugin()
+    clock.now = START + 5 * HOUR
+    again = open_runtime(policy_file, database, clock, recorder)
+    given = again.advance()
+    past = timedelta(microseconds=1)  # a target is breached once passed
+    assert [(a.ticket, a.trigger, a.at) for a in given] == [
+        ("T-1", "late", START + HOUR + past),
+        ("T-1", "very late", START + 3 * HOUR + past),
+        ("T-2", "very late", START + 3 * HOUR + past),
+    ]
+    again.deliver_due()
+    assert [(a.ticket, a.name) for a in recorder.executed] == [
+        ("T-1", "tag"), ("T-1", "notify"), ("T-2", "notify")
+    ]  # fmt: skip
+    [(number, _)] = again.store.rejected()
+    again.retry_rejected([number])  # the reply the broken ticket could not take
+    again.close()
+    last = open_runtime(policy_file, database, clock, RecordingPlugin())
+    assert last.advance() == []  # given once, and stored as given
+    assert last.engine.timers_held_since("T-1") is None
+
+
 def test_actions_that_were_stored_but_not_delivered_go_out_after_a_restart(
     policy_file: Path, tmp_path: Path
 ) -> None:

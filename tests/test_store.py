@@ -68,6 +68,15 @@ def test_a_change_is_loaded_back_as_engine_state(store: Store) -> None:
     assert [Event.parse(e) for e in store.events()] == [created, reply]
 
 
+def test_a_ticket_whose_timers_wait_for_a_fix_is_loaded_back_as_such(store: Store) -> None:
+    created = Event.parse(Events().created("T-1", NOW))
+    held = TicketRecord([], None, None, timers_held_since=NOW)
+    store.commit(Change(events=[(created, None)], tickets={"T-1": held}))
+    assert store.load().tickets[0].timers_held_since == NOW
+    store.commit(Change(tickets={"T-1": TicketRecord([7], None, None)}))  # given after the fix
+    assert store.load().tickets[0].timers_held_since is None
+
+
 def test_events_are_read_one_at_a_time_in_the_order_taken(store: Store) -> None:
     make = Events()
     taken = [
@@ -152,6 +161,25 @@ def test_sqlite_keeps_everything_across_reopening_in_wal_mode(tmp_path: Path) ->
     again.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+
+
+def test_a_store_of_the_first_schema_is_migrated_and_keeps_its_tickets(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute("PRAGMA user_version = 1")
+        created = Event.parse(Events().created("T-1", NOW))
+        db.execute(
+            "INSERT INTO events (ticket, id, body) VALUES (?, ?, ?)",
+            ("T-1", created.id, created.model_dump_json()),
+        )
+        db.execute("INSERT INTO tickets (ticket, fired) VALUES ('T-1', ?)", (b"\1" * 8,))
+    store = SqliteStore(path)
+    [ticket] = store.load().tickets
+    assert (ticket.fired, ticket.timers_held_since) == ([0x0101010101010101], None)
+    store.close()
+    with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
 
 

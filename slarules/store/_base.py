@@ -29,6 +29,8 @@ class TicketRecord:
     fired: Sequence[int]  # fingerprints of the keys already given (Engine.fired_of)
     source: str | None
     wakeup: datetime | None  # its pending timer
+    # Set while its timers wait for a fixed engine (Engine.timers_held_since).
+    timers_held_since: datetime | None = None
 
 
 @dataclass(frozen=True)

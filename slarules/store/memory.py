@@ -14,6 +14,8 @@ from slarules.store._base import Change, OutboxEntry, Status, Store, TicketRecor
 
 __all__ = ["MemoryStore"]
 
+_NO_RECORD = TicketRecord(fired=(), source=None, wakeup=None)  # a ticket no step recorded yet
+
 
 class MemoryStore(Store):
     def __init__(self) -> None:
@@ -28,15 +30,18 @@ class MemoryStore(Store):
         by_ticket: dict[str, list[Event]] = {}
         for event in self._events:
             by_ticket.setdefault(event.ticket, []).append(event)
-        tickets = [
-            TicketHistory(
-                ticket=ticket,
-                events=[event.model_dump(mode="json") for event in events],
-                fired=list(self._tickets[ticket].fired) if ticket in self._tickets else [],
-                source=self._tickets[ticket].source if ticket in self._tickets else None,
+        tickets = []
+        for ticket, events in by_ticket.items():
+            record = self._tickets.get(ticket, _NO_RECORD)
+            tickets.append(
+                TicketHistory(
+                    ticket=ticket,
+                    events=[event.model_dump(mode="json") for event in events],
+                    fired=list(record.fired),
+                    source=record.source,
+                    timers_held_since=record.timers_held_since,
+                )
             )
-            for ticket, events in by_ticket.items()
-        ]
         return EngineState(
             now=self._now,
             tickets=tickets,

@@ -63,6 +63,10 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    -- Set while the ticket's timers wait for a fixed engine (Engine.timers_held_since).
+    ALTER TABLE tickets ADD COLUMN timers_held_since INTEGER;
+    """,
 )
 
 
@@ -94,8 +98,10 @@ class SqliteStore(Store):
             for ticket, body in db.execute("SELECT ticket, body FROM events ORDER BY seq"):
                 events.setdefault(ticket, []).append(json.loads(body))
             records = {
-                ticket: (source, fired)
-                for ticket, source, fired in db.execute("SELECT ticket, source, fired FROM tickets")
+                ticket: (source, fired, held)
+                for ticket, source, fired, held in db.execute(
+                    "SELECT ticket, source, fired, timers_held_since FROM tickets"
+                )
             }
             rejected = [
                 Rejected.model_validate_json(body)
@@ -104,10 +110,14 @@ class SqliteStore(Store):
             now = db.execute("SELECT value FROM engine WHERE key = 'now'").fetchone()
         tickets = []
         for ticket, ticket_events in events.items():
-            source, fired = records.get(ticket, (None, b""))
+            source, fired, held = records.get(ticket, (None, b"", None))
             tickets.append(
                 TicketHistory(
-                    ticket=ticket, events=ticket_events, fired=_unpack(fired), source=source
+                    ticket=ticket,
+                    events=ticket_events,
+                    fired=_unpack(fired),
+                    source=source,
+                    timers_held_since=None if held is None else from_micros(held),
                 )
             )
         return EngineState(
@@ -169,10 +179,16 @@ class SqliteStore(Store):
                 ],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO tickets (ticket, source, fired, wakeup)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO tickets"
+                " (ticket, source, fired, wakeup, timers_held_since) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (ticket, record.source, _pack(record.fired), _micros(record.wakeup))
+                    (
+                        ticket,
+                        record.source,
+                        _pack(record.fired),
+                        _micros(record.wakeup),
+                        _micros(record.timers_held_since),
+                    )
                     for ticket, record in change.tickets.items()
                 ],
             )
