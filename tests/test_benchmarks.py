@@ -64,7 +64,9 @@ REPORT_SCRIPT = Path(__file__).parent / "benchmarks" / "bench_report.py"
 
 
 def test_report_benchmark_runs_agrees_with_pandas_and_projects() -> None:
-    completed = run(REPORT_SCRIPT, "--tickets", "200", "--memory-tickets", "200")
+    completed = run(
+        REPORT_SCRIPT, "--tickets", "200", "--memory-tickets", "200", "--whole-way-tickets", "200"
+    )
     output = completed.stdout + completed.stderr
     # It exits 1 when slarules and pandas disagree, or the report in shares differs.
     assert completed.returncode == 0, output
@@ -73,5 +75,6 @@ def test_report_benchmark_runs_agrees_with_pandas_and_projects() -> None:
         "replaying",
         "ratio slarules / pandas",
         "projected to 1,000,000",
+        "the whole way measured on 200 tickets (2,000 events",
     ):
         assert line in output, output
