@@ -17,7 +17,9 @@ import gc
 import itertools
 import multiprocessing
 import multiprocessing.connection
+import os
 import pickle
+import shutil
 import sys
 import tempfile
 import traceback
@@ -473,18 +475,25 @@ class _Readers:
         return Path(self._directory.name) / f"{index}.pickle"
 
     def _work(self, read: Callable[[int], _Chunk], sender: Connection) -> None:
-        """In a forked process: read chunks until none is left."""
+        """In a forked process: read chunks until none is left, or until the process that
+        takes them is gone (killed): then nobody would take the chunks, nor delete them."""
+        taker = os.getppid()
         try:
             while (index := self._take_next()) is not None:
                 chunk = read(index)
+                if os.getppid() != taker:
+                    return
                 with self._file(index).open("wb") as file:
                     pickle.dump(chunk, file, protocol=pickle.HIGHEST_PROTOCOL)
                 sender.send(index)
             sender.send(None)
         except BaseException:
-            sender.send(traceback.format_exc())
+            if os.getppid() == taker:
+                sender.send(traceback.format_exc())
         finally:
             sender.close()
+            if os.getppid() != taker:
+                shutil.rmtree(self._directory.name, ignore_errors=True)
 
     def _take_next(self) -> int | None:
         with self._next.get_lock():

@@ -11,6 +11,10 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -476,6 +480,49 @@ def test_a_failed_reading_process_is_named(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(replays, "_read_chunk", read_in_the_parent_only)
     with pytest.raises(SlaRulesError, match=r"(?s)reading the events failed:.*a bug in a reader"):
         Replay(parse_policies(POLICY)).add_file(path, jobs=2, chunk=4096)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads processes from /proc")
+def test_readers_of_a_killed_replay_stop_and_delete_what_they_read(tmp_path: Path) -> None:
+    path, _ = _events_file(tmp_path)
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(path.read_bytes() * 40)  # some 2,000 chunks of 4 KB
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    script = (
+        "from slarules import parse_policies; from slarules.replays import Replay\n"
+        f"Replay(parse_policies({POLICY!r})).add_file({str(big)!r}, jobs=2, chunk=4096)"
+    )
+    taker = subprocess.Popen(
+        [sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(scratch)}
+    )
+    readers = _when(lambda: _children(taker.pid) if any(scratch.glob("*/*.pickle")) else [])
+    taker.kill()  # as SIGKILL, or the machine's out-of-memory killer, would
+    taker.wait()
+    assert _when(lambda: not any(map(_running, readers)))
+    assert list(scratch.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is there and not a zombie (an orphan's end, until it is reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _when(condition: Callable[[], Any], seconds: float = 30) -> Any:
+    """The first true value of ``condition``, asked until ``seconds`` pass (then it fails)."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"still not so after {seconds} s"
+        time.sleep(0.02)
+    return value
 
 
 def test_the_report_of_an_events_file_read_in_processes_is_the_report_of_one(
