@@ -26,17 +26,7 @@ from typing import Any, NamedTuple
 from slarules._instants import MICROSECOND, from_micros
 from slarules.events import Event
 
-__all__ = [
-    "Record",
-    "add",
-    "has_id",
-    "instant_and_id",
-    "joined",
-    "last",
-    "pack",
-    "records",
-    "unpack",
-]
+__all__ = ["Record", "add", "has_id", "instant_and_id", "last", "pack", "records", "unpack"]
 
 # Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
 TYPES = (
@@ -151,11 +141,6 @@ def last(history: bytes) -> bytes:
     (length,) = _LENGTH.unpack_from(history, len(history) - _LENGTH.size)
     end = len(history) - _LENGTH.size
     return history[end - length : end]
-
-
-def joined(packed: list[bytes]) -> bytes:
-    """The history of packed events already in time order."""
-    return b"".join([entry + _LENGTH.pack(len(entry)) for entry in packed])
 
 
 def add(history: bytes, packed: bytes) -> bytes:

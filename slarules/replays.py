@@ -31,7 +31,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from slarules._history import Record, add, has_id, instant_and_id, joined, last, pack, records
+from slarules._history import Record, add, has_id, instant_and_id, last, pack, records
 from slarules._instants import from_micros, to_micros
 from slarules._jsonlines import line_problem, lines, ranges
 from slarules._program import compile_program
@@ -307,28 +307,6 @@ class _Gathered:
         self.events += 1
         self._saw(at)
 
-    @classmethod
-    def at_once(cls, taken: Mapping[str, list[bytes]]) -> _Gathered:
-        """What taking each ticket's packed events one by one, in list order, gives; sooner,
-        for a chunk's tens of thousands of events: each history is sorted and joined once."""
-        gathered = cls()
-        histories = gathered.histories
-        latest = None
-        for ticket, entries in taken.items():
-            if len(entries) > 1:
-                first_of_id: dict[bytes, bytes] = {}
-                for packed in entries:
-                    first_of_id.setdefault(instant_and_id(packed)[1], packed)
-                gathered.duplicates += len(entries) - len(first_of_id)
-                entries = sorted(first_of_id.values())
-            histories[ticket] = joined(entries)
-            gathered.events += len(entries)
-            if latest is None or entries[-1] > latest:
-                latest = entries[-1]  # packed events sort by their instant first
-        if latest is not None:
-            gathered.latest = instant_and_id(latest)[0]
-        return gathered
-
     def _saw(self, at: int) -> None:
         if self.latest is None or at > self.latest:
             self.latest = at
@@ -373,7 +351,7 @@ class _Chunk:
 
 
 def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
-    taken: dict[str, list[bytes]] = {}
+    gathered = _Gathered()
     problems: list[tuple[int, str]] = []
     number = 0
     for number, line in enumerate(lines(path, start, stop), start=1):
@@ -385,29 +363,20 @@ def _read_chunk(path: Path, start: int, stop: int) -> _Chunk:
             # A text refused as an event may be no JSON object at all: say so rather.
             problems.append((number, line_problem(line) or str(error)))
             continue
-        _put(taken, event)
-    return _Chunk(_Gathered.at_once(taken), problems, number)
+        gathered.take_event(event)
+    return _Chunk(gathered, problems, number)
 
 
 def _read_stored(store: Store, span: tuple[int, int]) -> _Chunk:
-    taken: dict[str, list[bytes]] = {}
+    gathered = _Gathered()
     problems: list[tuple[int, str]] = []
     number = 0
     for number, event in enumerate(store.events_in(span), start=1):
         try:
-            _put(taken, Event.parse(event))
+            gathered.take_event(Event.parse(event))
         except EventError as error:
             problems.append((number, str(error)))
-    return _Chunk(_Gathered.at_once(taken), problems, number)
-
-
-def _put(taken: dict[str, list[bytes]], event: Event) -> None:
-    packed = pack(Record.of(event))
-    entries = taken.get(event.ticket)
-    if entries is None:
-        taken[event.ticket] = [packed]
-    else:
-        entries.append(packed)
+    return _Chunk(gathered, problems, number)
 
 
 class _Readers:
