@@ -78,3 +78,18 @@ def test_report_benchmark_runs_agrees_with_pandas_and_projects() -> None:
         "the whole way measured on 200 tickets (2,000 events",
     ):
         assert line in output, output
+
+
+def test_the_streamed_events_file_is_the_file_of_the_events_held(tmp_path: Path) -> None:
+    """The million-ticket run writes its events without holding them: the same file."""
+    sys.path.insert(0, str(REPORT_SCRIPT.parent))
+    try:
+        import bench_report
+        from bench_engine import generate
+    finally:
+        sys.path.remove(str(REPORT_SCRIPT.parent))
+    bench_report.write_events(generate(300, 5), tmp_path / "held.jsonl")
+    bench_report.write_streamed(300, 5, tmp_path / "streamed.jsonl")
+    held = (tmp_path / "held.jsonl").read_bytes()
+    assert held.count(b"\n") == 3000
+    assert (tmp_path / "streamed.jsonl").read_bytes() == held

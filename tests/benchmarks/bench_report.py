@@ -75,21 +75,21 @@ def write_events(events: list[dict[str, Any]], path: Path) -> None:
 
 def write_streamed(tickets: int, seed: int, path: Path) -> None:
     """The events of ``generate(tickets, seed)`` written as :func:`write_events` writes them,
-    without holding them all: each event goes to the file of its hour, and each hour's events are
+    without holding them all: each event goes to the file of its day, and each day's events are
     sorted apart (stably, as ``generate`` sorts) and appended in turn."""
-    hours: dict[int, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-hours-") as scratch:
+    days: dict[int, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-days-") as scratch:
         for event in generate_unsorted(tickets, seed):
             seconds = int((event["at"] - START).total_seconds())
-            hour = hours.get(seconds // 3600)
-            if hour is None:
-                hour = hours[seconds // 3600] = open(  # noqa: SIM115 (closed below)
-                    Path(scratch) / str(seconds // 3600), "w", encoding="utf-8"
+            day = days.get(seconds // 86_400)
+            if day is None:
+                day = days[seconds // 86_400] = open(  # noqa: SIM115 (closed below)
+                    Path(scratch) / str(seconds // 86_400), "w", encoding="utf-8"
                 )
-            hour.write(f"{seconds:012d} {json.dumps({**event, 'at': event['at'].isoformat()})}\n")
+            day.write(f"{seconds:012d} {json.dumps({**event, 'at': event['at'].isoformat()})}\n")
         with path.open("w", encoding="utf-8") as file:
-            for number in sorted(hours):
-                hours[number].close()
+            for number in sorted(days):
+                days[number].close()
                 lines = (Path(scratch) / str(number)).read_text(encoding="utf-8").splitlines()
                 lines.sort(key=lambda line: line[:12])
                 file.writelines(line[13:] + "\n" for line in lines)
@@ -324,11 +324,11 @@ def main(argv: list[str] | None = None) -> None:
     ):  # fmt: skip
         print(
             f"projected to {TARGET_TICKETS:,} tickets (linear), {label}: {total:,.0f} s "
-            f"(target {TARGET_SECONDS:.0f} s: {'met' if total < TARGET_SECONDS else 'NOT met'})"
+            f"(target {TARGET_SECONDS:.0f} s: {_verdict(total < TARGET_SECONDS)})"
         )
     print(
         f"projected peak of the whole way: {projected_peak / 1024**3:.2f} GiB "
-        f"(target 2 GiB: {'met' if projected_peak < TARGET_BYTES else 'NOT met'})"
+        f"(target 2 GiB: {_verdict(projected_peak < TARGET_BYTES)})"
     )
     if options.whole_way_tickets:
         whole_way_measured(options.whole_way_tickets, options.seed)
