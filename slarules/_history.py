@@ -26,7 +26,17 @@ from typing import Any, NamedTuple
 from slarules._instants import MICROSECOND, from_micros
 from slarules.events import Event
 
-__all__ = ["Record", "add", "has_id", "instant_and_id", "last", "pack", "records", "unpack"]
+__all__ = [
+    "Record",
+    "add",
+    "follows",
+    "has_id",
+    "instant_and_id",
+    "last",
+    "pack",
+    "records",
+    "unpack",
+]
 
 # Events at the same instant apply in lifecycle order, then by id, whatever order they arrived in.
 TYPES = (
@@ -153,6 +163,21 @@ def add(history: bytes, packed: bytes) -> bytes:
         if history[start:end] > packed:
             return history[:start] + entry + history[start:]
     raise AssertionError("an event sorts before the last one but after all")  # pragma: no cover
+
+
+def follows(history: bytes, later: bytes) -> bool:
+    """Whether the packed events of the history ``later`` all sort after those of ``history``
+    and repeat none of its ids: then ``history + later`` is the history of them all."""
+    (length,) = _LENGTH.unpack_from(later, len(later) - _LENGTH.size)
+    # Most tickets of a chunk of events have one there: that one needs no splitting.
+    taken = [later[:length]] if length + _LENGTH.size == len(later) else records(later)
+    if taken[0] <= last(history):
+        return False
+    for packed in taken:
+        wanted = packed[_HEAD.size : packed.index(0, _HEAD.size) + 1]  # the id and its NUL
+        if wanted in history and has_id(history, wanted[:-1]):
+            return False
+    return True
 
 
 def has_id(history: bytes, event_id: bytes) -> bool:

@@ -31,7 +31,16 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from slarules._history import Record, add, has_id, instant_and_id, last, pack, records
+from slarules._history import (
+    Record,
+    add,
+    follows,
+    has_id,
+    instant_and_id,
+    last,
+    pack,
+    records,
+)
 from slarules._instants import from_micros, to_micros
 from slarules._jsonlines import line_problem, lines, ranges
 from slarules._program import compile_program
@@ -313,31 +322,29 @@ class _Gathered:
 
     def merge(self, later: _Gathered) -> None:
         """Take what ``later`` gathered as if its events came one by one after these: its
-        tickets new here, most of them, keep their histories whole, and so do those whose
-        events all come after and repeat none of these."""
+        tickets new here keep their histories whole, and so do those whose events all come
+        after and repeat none of these, nearly all of them."""
         self.events += later.events
         self.duplicates += later.duplicates
         histories = self.histories
+        left_out = self.duplicates
         for ticket, history in later.histories.items():
             mine = histories.get(ticket)
             if mine is None:
                 histories[ticket] = history
-            elif self._follows(mine, taken := records(history)):
+            elif follows(mine, history):
                 histories[ticket] = mine + history  # as taking them one by one would give
             else:
-                for packed in taken:
+                for packed in records(history):
                     self.events -= 1  # counted in later's events, and taken again here
                     self.take(ticket, packed)
-                continue
-            # The latest instant of what was taken: a repeat left out does not count.
-            self._saw(instant_and_id(last(history))[0])
-
-    @staticmethod
-    def _follows(history: bytes, taken: list[bytes]) -> bool:
-        """Whether the packed events all sort after the history's and repeat none of its ids."""
-        return taken[0] > last(history) and not any(
-            has_id(history, instant_and_id(packed)[1]) for packed in taken
-        )
+        if later.latest is None:
+            return
+        if self.duplicates == left_out:
+            self._saw(later.latest)
+        else:  # the latest instant of what was taken: a repeat left out does not count
+            for ticket in later.histories:
+                self._saw(instant_and_id(last(histories[ticket]))[0])
 
 
 @dataclass

@@ -74,3 +74,27 @@ def test_an_id_is_not_found_where_other_text_holds_it() -> None:
     for elsewhere in (b"evt-4", b"evt-2", b"evt-3"):
         assert elsewhere + b"\0" in history
         assert not _history.has_id(history, elsewhere)
+
+
+histories = st.lists(records, min_size=1, max_size=4, unique_by=lambda r: r.id)
+
+
+@given(histories, histories, st.booleans())
+def test_a_history_follows_another_when_joining_them_is_taking_its_events_after(
+    first: list[Record], then: list[Record], repeat_an_id: bool
+) -> None:
+    if repeat_an_id:  # an event sent again, maybe later, under an id the first history has
+        then = [then[0]._replace(id=first[-1].id), *then[1:]]
+        then = list({record.id: record for record in reversed(then)}.values())
+    history = later = b""
+    for record in first:
+        history = _history.add(history, pack(record))
+    for record in then:
+        later = _history.add(later, pack(record))
+    earlier_ids = {record.id for record in first}
+    expected = max(map(pack, first)) < min(map(pack, then)) and not any(
+        record.id in earlier_ids for record in then
+    )
+    assert _history.follows(history, later) == expected
+    if expected:
+        assert _history.records(history + later) == sorted([*map(pack, first), *map(pack, then)])
