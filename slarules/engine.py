@@ -425,19 +425,27 @@ class Engine:
         return journal
 
     def wakeup_of(self, ticket_id: str) -> datetime | None:
-        """The ticket's next timer, if any."""
+        """The ticket's next timer, if any (none while it is set aside)."""
+        if ticket_id in self._set_aside:
+            return None
         wakeup = self._ticket(ticket_id).wakeup
         return None if wakeup is None else from_micros(wakeup)
 
     def fired_of(self, ticket_id: str) -> list[int]:
         """Fingerprints of the keys of the actions and notices a ticket has given: what a store
         keeps, with the events, so that a restored engine gives none of them again."""
+        saved = self._set_aside.get(ticket_id)
+        if saved is not None:
+            return sorted(saved.fired)
         return sorted(self._ticket(ticket_id).fired or ())
 
     def timers_held_since(self, ticket_id: str) -> datetime | None:
         """Set when the engine failed on a timer of the ticket (a bug): the instant of its last
         step before. Its timers wait for a fixed engine, which gives what came due since; a
         store keeps it with the events."""
+        saved = self._set_aside.get(ticket_id)
+        if saved is not None:
+            return saved.timers_held_since
         held = self._held.get(ticket_id)
         if held is None and ticket_id in self._owed:
             held = self._owed[ticket_id][0]  # made up, not given yet
@@ -472,9 +480,9 @@ class Engine:
     def _fire_timers(self, until: int, actions: list[Action]) -> None:
         while self._timers and self._timers[0][0] <= until:
             when, ticket_id = heapq.heappop(self._timers)
-            ticket = self._tickets[ticket_id]
-            if ticket.wakeup != when:
-                continue  # superseded by a later step of that ticket
+            ticket = self._timer_of(when, ticket_id)
+            if ticket is None:
+                continue
             given, fired, breaches = len(actions), len(ticket.fired or ()), len(self._breaches)
             state = ticket.live(self._program)
             since = state.last_step
@@ -486,12 +494,22 @@ class Engine:
                 # put back as it was and waits, unqueued, for a fixed engine (a restart).
                 _logger.exception("the engine failed on a timer of ticket `%s`", ticket_id)
                 self._forget_fired(ticket, fired, breaches, actions, given)
-                ticket.state = replay(self._program, ticket_id, ticket.history, since, discard)
                 self._held[ticket_id] = since
+                try:
+                    ticket.state = replay(self._program, ticket_id, ticket.history, since, discard)
+                except Exception:
+                    self._put_aside(ticket_id)
+                    continue
                 if self._journal is not None:
                     self._journal.tickets.add(ticket_id)
                 continue
             self._settle(ticket_id, ticket)
+
+    def _timer_of(self, when: int, ticket_id: str) -> _Ticket | None:
+        """The ticket of a queued timer, unless a later step of it superseded the timer or the
+        ticket was set aside."""
+        ticket = self._tickets.get(ticket_id)
+        return ticket if ticket is not None and ticket.wakeup == when else None
 
     def _give_owed(self, actions: list[Action]) -> None:
         """Give what came due while tickets' timers were held (see :meth:`restore`), less what
@@ -607,7 +625,7 @@ class Engine:
         wakeups = [_due_at(item) for _, owed in self._owed.values() for item in owed]
         while timers:
             when, ticket_id = timers[0]
-            if self._tickets[ticket_id].wakeup == when:
+            if self._timer_of(when, ticket_id) is not None:
                 wakeups.append(when)
                 break
             heapq.heappop(timers)
@@ -777,8 +795,24 @@ class Engine:
             return
         latest = instant_and_id(last(history))[0]
         until = latest if self._now is None else max(latest, self._now)
-        ticket.state = replay(self._program, ticket_id, history, until, discard)
+        try:
+            ticket.state = replay(self._program, ticket_id, history, until, discard)
+        except Exception:
+            self._put_aside(ticket_id)
+            return
         self._settle(ticket_id, ticket)
+
+    def _put_aside(self, ticket_id: str) -> None:
+        """Set aside a ticket the engine cannot replay as it was (a bug), as a restore sets one
+        aside: it is kept whole, for a fixed engine to restore, and its new events are kept as
+        rejected; every other ticket runs on."""
+        _logger.exception("the engine failed replaying ticket `%s`: set aside", ticket_id)
+        self._set_aside[ticket_id] = self._history_of(ticket_id)
+        del self._tickets[ticket_id]
+        self._resting.pop(ticket_id, None)
+        self._held.pop(ticket_id, None)
+        if self._journal is not None:
+            self._journal.tickets.add(ticket_id)
 
     def _collector(self, ticket: _Ticket, actions: list[Action]) -> Emit:
         def emit(item: Action | Breach) -> None:
@@ -906,7 +940,7 @@ class Engine:
         if len(timers) > 2 * len(self._tickets) + 1024:
             # Superseded wake-ups are skipped when popped; drop them before they pile up.
             self._timers = [
-                (when, queued) for when, queued in timers if self._tickets[queued].wakeup == when
+                (when, queued) for when, queued in timers if self._timer_of(when, queued)
             ]
             heapq.heapify(self._timers)
 

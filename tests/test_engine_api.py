@@ -226,6 +226,44 @@ def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
     assert (replied.metric, replied.state) == ("first_response", ClockState.BREACHED_MET)
 
 
+def test_a_ticket_the_engine_cannot_step_nor_replay_is_set_aside_and_the_others_run(
+    events: Events, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = two_tickets(POLICY, events)
+    break_steps(monkeypatch, "T-1")  # every step of it fails now, those of its replay too
+    reply = events.agent_reply("T-1", "2026-03-02T09:40:00Z")
+    with pytest.raises(EventError, match="the engine failed on it"):
+        engine.ingest(reply)
+    assert "the engine failed replaying ticket `T-1`: set aside" in caplog.text
+    assert engine.tickets() == ["T-2"]
+    with pytest.raises(EventError, match="its ticket is set aside"):
+        engine.ingest(events.agent_reply("T-1", "2026-03-02T09:50:00Z"))
+    assert [a.ticket for a in engine.advance(utc("2026-03-02T10:30:00Z"))] == ["T-2"]
+    monkeypatch.undo()  # the fix
+    fixed = Engine.restore(engine.policies, engine.snapshot())
+    assert fixed.tickets() == ["T-2", "T-1"]
+    fixed.retry_rejected()
+    assert (fixed.rejected, fixed.stats.events) == ([], 4)
+    replied = fixed.clocks("T-1", utc("2026-03-02T11:00:00Z"))[0]
+    assert (replied.metric, replied.state) == ("first_response", ClockState.MET)
+
+
+def test_a_ticket_whose_timer_and_replay_fail_is_set_aside_with_what_it_owes(
+    events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = two_tickets(POLICY, events)
+    break_steps(monkeypatch, "T-1")
+    assert [a.ticket for a in engine.advance(utc("2026-03-02T10:30:00Z"))] == ["T-2"]
+    assert engine.tickets() == ["T-2"]
+    assert engine.timers_held_since("T-1") == utc("2026-03-02T09:00:00Z")
+    monkeypatch.undo()
+    fixed = Engine.restore(engine.policies, engine.snapshot())
+    owed = fixed.advance(utc("2026-03-02T10:30:00Z"))
+    assert [(a.ticket, a.trigger, a.at) for a in owed] == [
+        ("T-1", "late", utc("2026-03-02T10:00:00.000001Z"))
+    ]
+
+
 # A clock that stops on another's breach: reading it later needs the timers' steps.
 TIMED_STOP = """
 metric triage { start on created  stop when first_response.breached or status == "solved" }

@@ -115,6 +115,23 @@ def test_what_came_due_while_a_ticket_timers_failed_is_sent_after_the_fixed_rest
     assert last.engine.timers_held_since("T-1") is None
 
 
+def test_a_ticket_set_aside_by_a_failed_timer_is_restored_with_what_it_owes(
+    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, clock, events = tmp_path / "slarules.db", FakeClock(START), Events()
+    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
+    runtime.ingest(events.created("T-1", START))
+    runtime.ingest(events.created("T-2", START))
+    break_steps(monkeypatch, "T-1")  # its replay fails too: it is set aside
+    clock.now = START + 2 * HOUR
+    assert [a.ticket for a in runtime.advance()] == ["T-2"]
+    assert runtime.engine.tickets() == ["T-2"]
+    runtime.close()
+    monkeypatch.undo()
+    again = open_runtime(policy_file, database, clock, RecordingPlugin())
+    assert [(a.ticket, a.trigger) for a in again.advance()] == [("T-1", "late")]
+
+
 def test_actions_that_were_stored_but_not_delivered_go_out_after_a_restart(
     policy_file: Path, tmp_path: Path
 ) -> None:
