@@ -31,16 +31,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from slarules._history import (
-    Record,
-    add,
-    follows,
-    has_id,
-    instant_and_id,
-    last,
-    pack,
-    records,
-)
+from slarules._history import Record, add, follows, has_id, instant_and_id, last, pack, records
 from slarules._instants import from_micros, to_micros
 from slarules._jsonlines import line_problem, lines, ranges
 from slarules._program import compile_program
