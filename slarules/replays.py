@@ -46,12 +46,15 @@ from slarules.policyset import PolicySet
 from slarules.report import Report, ReportCount, ReportOptions
 from slarules.store import Store
 
-__all__ = ["CHUNK", "SHARE", "STORED_CHUNK", "Replay"]
+__all__ = ["CHUNK", "LARGEST_CHUNK", "SHARE", "STORED_CHUNK", "Replay"]
 
 # Tickets: fewer are counted sooner in one process than another process starts.
 SHARE = 5_000
-# Bytes of an events file read at a time: some 30,000 events, a second or two of work.
+# Bytes of an events file read at a time: some 30,000 events, a second or two of work; for a
+# large file, up to LARGEST_CHUNK so that each reading process has a dozen chunks or so (see
+# `_chunk_for`).
 CHUNK = 8 * 1024 * 1024
+LARGEST_CHUNK = 64 * 1024 * 1024
 # Events of a store read at a time: as many as a chunk of a file holds.
 STORED_CHUNK = 30_000
 # macOS can fork, but its system frameworks (NumPy's Accelerate among them) may not survive it.
@@ -116,14 +119,14 @@ class Replay:
         """Take every event of an events file (JSON lines), in file order, as :meth:`add` takes
         them one by one. A bad line is left out and given to ``on_problem`` with its number
         (from 1) and what is wrong with it; ``on_progress`` hears of the bytes read, ``chunk``
-        bytes (:data:`CHUNK` unless given) or so at a time.
+        bytes or so at a time (:data:`CHUNK` unless given, more for a large file).
 
         Reading and checking the events takes most of the time. With ``jobs`` above one, as
         many forked processes read chunks of the file and gather each chunk's events by ticket,
         and this one takes the chunks in file order: the same replay, sooner on a machine with
         the cores. Where processes cannot fork safely, this one reads the file."""
         path = Path(path)
-        spans = ranges(path, chunk or CHUNK)
+        spans = ranges(path, chunk or _chunk_for(path.stat().st_size, jobs))
 
         def read(index: int) -> _Chunk:
             return _read_chunk(path, *spans[index])
@@ -469,6 +472,15 @@ class _Readers:
                 return None
             self._next.value = index + 1
             return index
+
+
+def _chunk_for(size: int, jobs: int) -> int:
+    """Bytes of a file of ``size`` bytes to read at a time. A ticket's events spread over every
+    chunk its life spans, and each chunk costs this process a merge for each of its tickets: a
+    file of a million tickets, in chunks of 8 MiB, kept it merging for most of the reading. So
+    chunks grow with the file, from :data:`CHUNK` to :data:`LARGEST_CHUNK`, leaving a dozen or
+    so for each process to share out evenly, and a progress bar that moves."""
+    return min(max(CHUNK, size // (12 * max(jobs, 1))), LARGEST_CHUNK)
 
 
 def _shares(tickets: int, jobs: int, share: int) -> list[tuple[int, int]]:

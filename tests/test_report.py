@@ -28,7 +28,15 @@ from hypothesis import strategies as st
 
 from slarules import Engine, Event, SlaRulesError, parse_policies, replays
 from slarules.cli import main
-from slarules.replays import _CAN_FORK, STORED_CHUNK, Replay, _shares
+from slarules.replays import (
+    _CAN_FORK,
+    CHUNK,
+    LARGEST_CHUNK,
+    STORED_CHUNK,
+    Replay,
+    _chunk_for,
+    _shares,
+)
 from slarules.report import (
     HTML_BREACHES,
     Report,
@@ -480,6 +488,14 @@ def test_a_failed_reading_process_is_named(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(replays, "_read_chunk", read_in_the_parent_only)
     with pytest.raises(SlaRulesError, match=r"(?s)reading the events failed:.*a bug in a reader"):
         Replay(parse_policies(POLICY)).add_file(path, jobs=2, chunk=4096)
+
+
+def test_chunks_of_a_large_file_grow_to_leave_each_process_a_dozen() -> None:
+    mib = 1024 * 1024
+    assert _chunk_for(5 * mib, jobs=2) == CHUNK  # a small file: the chunk of a second's work
+    assert _chunk_for(600 * mib, jobs=2) == 25 * mib
+    assert _chunk_for(1700 * mib, jobs=2) == LARGEST_CHUNK  # a million tickets' events
+    assert _chunk_for(600 * mib, jobs=1) == 50 * mib
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads processes from /proc")
