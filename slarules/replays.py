@@ -46,7 +46,7 @@ from slarules.policyset import PolicySet
 from slarules.report import Report, ReportCount, ReportOptions
 from slarules.store import Store
 
-__all__ = ["CHUNK", "LARGEST_CHUNK", "SHARE", "STORED_CHUNK", "Replay"]
+__all__ = ["CHUNK", "LARGEST_CHUNK", "LARGEST_STORED_CHUNK", "SHARE", "STORED_CHUNK", "Replay"]
 
 # Tickets: fewer are counted sooner in one process than another process starts.
 SHARE = 5_000
@@ -55,8 +55,10 @@ SHARE = 5_000
 # `_chunk_for`).
 CHUNK = 8 * 1024 * 1024
 LARGEST_CHUNK = 64 * 1024 * 1024
-# Events of a store read at a time: as many as a chunk of a file holds.
+# Events of a store read at a time: as many as a chunk of a file holds, and as many as the
+# largest chunk holds at most.
 STORED_CHUNK = 30_000
+LARGEST_STORED_CHUNK = 240_000
 # macOS can fork, but its system frameworks (NumPy's Accelerate among them) may not survive it.
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
 
@@ -126,7 +128,7 @@ class Replay:
         and this one takes the chunks in file order: the same replay, sooner on a machine with
         the cores. Where processes cannot fork safely, this one reads the file."""
         path = Path(path)
-        spans = ranges(path, chunk or _chunk_for(path.stat().st_size, jobs))
+        spans = ranges(path, chunk or _chunk_for(path.stat().st_size, jobs, CHUNK, LARGEST_CHUNK))
 
         def read(index: int) -> _Chunk:
             return _read_chunk(path, *spans[index])
@@ -152,9 +154,12 @@ class Replay:
 
         With ``jobs`` above one, as many forked processes read spans of ``chunk`` events
         (:meth:`Store.event_spans <slarules.store.Store.event_spans>`; :data:`STORED_CHUNK`
-        unless given), each through a connection of its own, as :meth:`add_file` reads chunks
-        of a file."""
-        spans = store.event_spans(chunk or STORED_CHUNK)
+        unless given, more for a large store), each through a connection of its own, as
+        :meth:`add_file` reads chunks of a file."""
+        if chunk is None:
+            kept = len(store.event_spans(STORED_CHUNK)) * STORED_CHUNK  # about
+            chunk = _chunk_for(kept, jobs, STORED_CHUNK, LARGEST_STORED_CHUNK)
+        spans = store.event_spans(chunk)
 
         def read(index: int) -> _Chunk:
             return _read_stored(store, spans[index])
@@ -474,13 +479,13 @@ class _Readers:
             return index
 
 
-def _chunk_for(size: int, jobs: int) -> int:
-    """Bytes of a file of ``size`` bytes to read at a time. A ticket's events spread over every
-    chunk its life spans, and each chunk costs this process a merge for each of its tickets: a
-    file of a million tickets, in chunks of 8 MiB, kept it merging for most of the reading. So
-    chunks grow with the file, from :data:`CHUNK` to :data:`LARGEST_CHUNK`, leaving a dozen or
-    so for each process to share out evenly, and a progress bar that moves."""
-    return min(max(CHUNK, size // (12 * max(jobs, 1))), LARGEST_CHUNK)
+def _chunk_for(size: int, jobs: int, smallest: int, largest: int) -> int:
+    """How much of ``size`` (bytes of a file, events of a store) to read at a time. A ticket's
+    events spread over every chunk its life spans, and each chunk costs this process a merge
+    for each of its tickets: a file of a million tickets, in chunks of 8 MiB, kept it merging
+    for most of the reading. So chunks grow with the whole, from ``smallest`` to ``largest``,
+    leaving a dozen or so for each process to share out evenly, and a progress bar that moves."""
+    return min(max(smallest, size // (12 * max(jobs, 1))), largest)
 
 
 def _shares(tickets: int, jobs: int, share: int) -> list[tuple[int, int]]:

@@ -32,6 +32,7 @@ from slarules.replays import (
     _CAN_FORK,
     CHUNK,
     LARGEST_CHUNK,
+    LARGEST_STORED_CHUNK,
     STORED_CHUNK,
     Replay,
     _chunk_for,
@@ -490,12 +491,17 @@ def test_a_failed_reading_process_is_named(tmp_path: Path, monkeypatch: pytest.M
         Replay(parse_policies(POLICY)).add_file(path, jobs=2, chunk=4096)
 
 
-def test_chunks_of_a_large_file_grow_to_leave_each_process_a_dozen() -> None:
+def test_chunks_of_a_large_file_or_store_grow_to_leave_each_process_a_dozen() -> None:
     mib = 1024 * 1024
-    assert _chunk_for(5 * mib, jobs=2) == CHUNK  # a small file: the chunk of a second's work
-    assert _chunk_for(600 * mib, jobs=2) == 25 * mib
-    assert _chunk_for(1700 * mib, jobs=2) == LARGEST_CHUNK  # a million tickets' events
-    assert _chunk_for(600 * mib, jobs=1) == 50 * mib
+
+    def chunk(size: int, jobs: int) -> int:
+        return _chunk_for(size, jobs, CHUNK, LARGEST_CHUNK)
+
+    assert chunk(5 * mib, jobs=2) == CHUNK  # a small file: the chunk of a second's work
+    assert chunk(600 * mib, jobs=2) == 25 * mib
+    assert chunk(1700 * mib, jobs=2) == LARGEST_CHUNK  # a million tickets' events
+    assert chunk(600 * mib, jobs=1) == 50 * mib
+    assert _chunk_for(2_400_000, 2, STORED_CHUNK, LARGEST_STORED_CHUNK) == 100_000
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads processes from /proc")
