@@ -161,12 +161,20 @@ def test_a_timer_the_engine_fails_on_holds_back_no_other_ticket(
     ]
 
 
+def with_a_failed_timer(
+    events: Events, monkeypatch: pytest.MonkeyPatch, advanced_to: datetime
+) -> Engine:
+    """Two tickets advanced to ``advanced_to``, the timers of T-1 failing (a bug) since 09:00."""
+    break_steps(monkeypatch, "T-1", timers_only=True)
+    engine = two_tickets(POLICY, events)
+    engine.advance(advanced_to)
+    return engine
+
+
 def test_an_event_for_a_ticket_whose_timer_failed_is_kept_and_taken_after_the_fix(
     events: Events, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    break_steps(monkeypatch, "T-1", timers_only=True)
-    engine = two_tickets(POLICY, events)
-    engine.advance(utc("2026-03-02T10:30:00Z"))
+    engine = with_a_failed_timer(events, monkeypatch, utc("2026-03-02T10:30:00Z"))
     reply = events.agent_reply("T-1", "2026-03-02T10:40:00Z")
     with pytest.raises(EventError, match="failed on a timer of its ticket, which waits for a fix"):
         engine.ingest(reply)
@@ -185,9 +193,7 @@ def test_an_event_for_a_ticket_whose_timer_failed_is_kept_and_taken_after_the_fi
 def test_what_a_restore_owes_survives_a_snapshot_until_given_and_is_given_once(
     events: Events, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    break_steps(monkeypatch, "T-1", timers_only=True)
-    engine = two_tickets(POLICY, events)
-    engine.advance(utc("2026-03-02T11:00:00Z"))
+    engine = with_a_failed_timer(events, monkeypatch, utc("2026-03-02T11:00:00Z"))
     saved = engine.snapshot()
     held = next(ticket for ticket in saved.tickets if ticket.ticket == "T-1")
     assert held.timers_held_since == utc("2026-03-02T09:00:00Z")
@@ -217,13 +223,21 @@ def test_a_ticket_a_restore_cannot_replay_waits_as_saved_and_the_others_run(
         restored.ingest(later)
     again = restored.snapshot()  # nothing of it lost
     assert [ticket.ticket for ticket in again.tickets] == ["T-2", "T-1"]
-    monkeypatch.undo()  # the fix
-    fixed = Engine.restore(engine.policies, again)
-    assert fixed.tickets() == ["T-2", "T-1"]
-    fixed.retry_rejected()
-    assert (fixed.rejected, fixed.stats.events) == ([], 3)
+    fixed = fixed_and_retried(monkeypatch, again, events_taken=3)
     replied = fixed.clocks("T-1", utc("2026-03-02T11:00:00Z"))[0]
     assert (replied.metric, replied.state) == ("first_response", ClockState.BREACHED_MET)
+
+
+def fixed_and_retried(
+    monkeypatch: pytest.MonkeyPatch, saved: EngineState, events_taken: int
+) -> Engine:
+    """The fix, a restart, and the kept events taken again: both tickets run, none is kept."""
+    monkeypatch.undo()
+    fixed = Engine.restore(parse_policies(POLICY), saved)
+    assert fixed.tickets() == ["T-2", "T-1"]
+    fixed.retry_rejected()
+    assert (fixed.rejected, fixed.stats.events) == ([], events_taken)
+    return fixed
 
 
 def test_a_ticket_the_engine_cannot_step_nor_replay_is_set_aside_and_the_others_run(
@@ -239,11 +253,7 @@ def test_a_ticket_the_engine_cannot_step_nor_replay_is_set_aside_and_the_others_
     with pytest.raises(EventError, match="its ticket is set aside"):
         engine.ingest(events.agent_reply("T-1", "2026-03-02T09:50:00Z"))
     assert [a.ticket for a in engine.advance(utc("2026-03-02T10:30:00Z"))] == ["T-2"]
-    monkeypatch.undo()  # the fix
-    fixed = Engine.restore(engine.policies, engine.snapshot())
-    assert fixed.tickets() == ["T-2", "T-1"]
-    fixed.retry_rejected()
-    assert (fixed.rejected, fixed.stats.events) == ([], 4)
+    fixed = fixed_and_retried(monkeypatch, engine.snapshot(), events_taken=4)
     replied = fixed.clocks("T-1", utc("2026-03-02T11:00:00Z"))[0]
     assert (replied.metric, replied.state) == ("first_response", ClockState.MET)
 
