@@ -241,15 +241,19 @@ class Replay:
         gc.freeze()
         try:
             context = multiprocessing.get_context("fork")
-            workers = []
+            workers: list[tuple[BaseProcess, Connection]] = []
             for start, stop in others:
                 receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=self._count_share, args=(options, at, start, stop, sender), daemon=True
+                # The process is given the ends it must not hold, to close them (see below).
+                held = [receiver, *(earlier for _, earlier in workers)]
+                forked = context.Process(
+                    target=self._count_share,
+                    args=(options, at, start, stop, sender, held),
+                    daemon=True,
                 )
-                process.start()
+                forked.start()
                 sender.close()
-                workers.append((process, receiver))
+                workers.append((forked, receiver))
             count = self._count(options, at, *first)
             for process, receiver in workers:
                 count.merge(_received(process, receiver))
@@ -271,13 +275,28 @@ class Replay:
         return count
 
     def _count_share(
-        self, options: ReportOptions, at: int, start: int, stop: int, sender: Connection
+        self,
+        options: ReportOptions,
+        at: int,
+        start: int,
+        stop: int,
+        sender: Connection,
+        held: list[Connection],
     ) -> None:
-        """In a forked process: count tickets ``start`` to ``stop`` and send the count back."""
+        """In a forked process: count tickets ``start`` to ``stop`` and send the count back,
+        unless the process that takes it is gone (killed): a count larger than a pipe holds
+        would wait for it forever, and so would this process, were it holding the reading end
+        of its own pipe or of another's, as forking left it."""
+        for receiver in held:
+            receiver.close()
+        taker = os.getppid()
         try:
-            sender.send(self._count(options, at, start, stop))
+            count = self._count(options, at, start, stop)
+            if os.getppid() == taker:
+                sender.send(count)
         except BaseException:
-            sender.send(traceback.format_exc())
+            if os.getppid() == taker:
+                sender.send(traceback.format_exc())
         finally:
             sender.close()
 

@@ -525,6 +525,45 @@ def test_readers_of_a_killed_replay_stop_and_delete_what_they_read(tmp_path: Pat
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads processes from /proc")
+def test_counting_processes_of_a_killed_report_end_quietly(tmp_path: Path) -> None:
+    # Each share counted sleeps first, long enough to kill the report while it counts; the
+    # count it then has to give back is larger than a pipe holds.
+    script = f"""
+import os, sys, time
+from datetime import date
+from slarules import parse_policies
+from slarules.demo import generate_day
+from slarules.replays import Replay
+from slarules.report import ReportOptions
+
+taker = os.getpid()
+count = Replay._count
+
+def slowly(*arguments):
+    if os.getpid() != taker:
+        print("counting", flush=True)
+        time.sleep(2)
+    return count(*arguments)
+
+Replay._count = slowly
+replay = Replay(parse_policies({POLICY!r}))
+replay.add_many(generate_day(3, date(2026, 3, 2), tickets=10_000, calls=0).events)
+replay.report(ReportOptions(at=replay.latest, by=("metric", "period")), jobs=2, share=100)
+"""
+    taker = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert taker.stdout is not None
+    assert taker.stdout.readline() == b"counting\n"
+    counting = _children(taker.pid)
+    taker.kill()
+    taker.wait()
+    assert _when(lambda: not any(map(_running, counting)))
+    assert taker.stderr is not None
+    assert taker.stderr.read() == b""  # no traceback of a pipe nobody reads
+
+
 def _children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
