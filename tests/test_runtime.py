@@ -77,23 +77,32 @@ def test_a_restart_carries_on_timers_and_deliveries_without_repeating_any(
     assert again.engine.clocks("T-1", clock.now)[0].breached_at == START + HOUR
 
 
-def test_what_came_due_while_a_ticket_timers_failed_is_sent_after_the_fixed_restart(
-    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    database, clock, events = tmp_path / "slarules.db", FakeClock(START), Events()
+def advanced_past_a_failed_timer(
+    policy_file: Path, database: Path, clock: FakeClock, events: Events, *, timers_only: bool
+) -> Runtime:
+    """A runtime with T-1 and T-2 created at START, advanced two hours on while every timer of
+    T-1 fails (a bug), and with it its replays unless ``timers_only``."""
     runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
     runtime.ingest(events.created("T-1", START), source="recorder")
     runtime.ingest(events.created("T-2", START), source="recorder")
-    break_steps(monkeypatch, "T-1", timers_only=True)
-    clock.now = START + 2 * HOUR
-    assert [a.ticket for a in runtime.advance()] == ["T-2"]  # T-1's timer failed
+    with pytest.MonkeyPatch.context() as broken:
+        break_steps(broken, "T-1", timers_only=timers_only)
+        clock.now = START + 2 * HOUR
+        assert [a.ticket for a in runtime.advance()] == ["T-2"]
+    return runtime
+
+
+def test_what_came_due_while_a_ticket_timers_failed_is_sent_after_the_fixed_restart(
+    policy_file: Path, tmp_path: Path
+) -> None:
+    database, clock, events = tmp_path / "slarules.db", FakeClock(START), Events()
+    runtime = advanced_past_a_failed_timer(policy_file, database, clock, events, timers_only=True)
     with pytest.raises(EventError, match="failed on a timer of its ticket"):
         runtime.ingest(events.agent_reply("T-1", START + 2 * HOUR))
     runtime.deliver_due()
     runtime.close()
 
-    monkeypatch.undo()  # the fix, then a restart
-    recorder = RecordingPlugin()
+    recorder = RecordingPlugin()  # the fix, then a restart
     clock.now = START + 5 * HOUR
     again = open_runtime(policy_file, database, clock, recorder)
     given = again.advance()
@@ -116,18 +125,15 @@ def test_what_came_due_while_a_ticket_timers_failed_is_sent_after_the_fixed_rest
 
 
 def test_a_ticket_set_aside_by_a_failed_timer_is_restored_with_what_it_owes(
-    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    policy_file: Path, tmp_path: Path
 ) -> None:
-    database, clock, events = tmp_path / "slarules.db", FakeClock(START), Events()
-    runtime = open_runtime(policy_file, database, clock, RecordingPlugin())
-    runtime.ingest(events.created("T-1", START))
-    runtime.ingest(events.created("T-2", START))
-    break_steps(monkeypatch, "T-1")  # its replay fails too: it is set aside
-    clock.now = START + 2 * HOUR
-    assert [a.ticket for a in runtime.advance()] == ["T-2"]
+    database, clock = tmp_path / "slarules.db", FakeClock(START)
+    # Its replay fails too: it is set aside.
+    runtime = advanced_past_a_failed_timer(
+        policy_file, database, clock, Events(), timers_only=False
+    )
     assert runtime.engine.tickets() == ["T-2"]
-    runtime.close()
-    monkeypatch.undo()
+    runtime.close()  # then the fix and a restart
     again = open_runtime(policy_file, database, clock, RecordingPlugin())
     assert [(a.ticket, a.trigger) for a in again.advance()] == [("T-1", "late")]
 
