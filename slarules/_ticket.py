@@ -4,6 +4,9 @@
 policy, move the clocks (start, pause, resume, stop, cancel), fire triggers and warnings on their
 rising edges, and compute the next instant at which anything can change without an event. It reads
 no clock and does no I/O; the engine decides which steps to run.
+
+With :mod:`slarules._cycle`, :mod:`slarules._history` and :mod:`slarules._fields`, this is the inner
+loop that a wheel built with ``HATCH_BUILD_HOOK_ENABLE_MYPYC=true`` compiles (``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import struct
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, NamedTuple
 
+from slarules._cycle import Cycle, latest_instant_after, percent
 from slarules._fields import merge_fields
 from slarules._history import Record, records, unpack
 from slarules._instants import MICROSECOND, from_micros
@@ -29,7 +33,7 @@ from slarules._program import (
 )
 from slarules.actions import Action
 from slarules.calendar import Calendar
-from slarules.clocks import Clock, ClockReading, Cycle, latest_instant_after, percent
+from slarules.clocks import Clock, ClockReading
 from slarules.conditions import Condition, Evaluate, ReportQuery, Threshold, TicketView
 from slarules.durations import format_duration
 from slarules.metrics import TicketClocks
@@ -67,26 +71,31 @@ Emit = Callable[[Action | Breach], None]
 Note = Callable[[Transition], None]
 
 
+# A ticket state's slots, named once here: its class reads them, and so does a frozen state
+# (mypyc compiles no reading of a class's `__slots__`).
+_STATE_SLOTS = (
+    "cycles",
+    "edges",
+    "fields",
+    "fired_cycles",
+    "id",
+    "last_step",
+    "latest",
+    "node_entered",
+    "node_handled",
+    "node_visits",
+    "policy",
+    "repeats",
+    "responded",
+    "start_held",
+    "wakeup",
+)
+
+
 class TicketState:
     """Everything derived from one ticket's history; rebuilt from it at will."""
 
-    __slots__ = (
-        "cycles",
-        "edges",
-        "fields",
-        "fired_cycles",
-        "id",
-        "last_step",
-        "latest",
-        "node_entered",
-        "node_handled",
-        "node_visits",
-        "policy",
-        "repeats",
-        "responded",
-        "start_held",
-        "wakeup",
-    )
+    __slots__ = _STATE_SLOTS
 
     def __init__(self, ticket: str) -> None:
         self.id = ticket
@@ -236,7 +245,7 @@ class TicketState:
     def thaw(cls, program: Program, frozen: bytes) -> TicketState:
         """The state that :meth:`freeze` gave, equal in every slot."""
         values, policy, cycles, latest = marshal.loads(memoryview(frozen)[_FROZEN_HEAD.size :])
-        state = cls.__new__(cls)
+        state = cls("")  # its id is one of the values
         for name, value in zip(_AS_IS, values, strict=True):
             setattr(state, name, value)
         state.policy = None if policy is None else program.policies[policy]
@@ -258,7 +267,7 @@ _FROZEN_HEAD = struct.Struct("<qq?")
 _UNSTEPPED = (1 << 63) - 1
 _NO_START = -(1 << 63)
 # What a frozen state keeps as it is: all but the objects it refers to.
-_AS_IS = tuple(name for name in TicketState.__slots__ if name not in ("cycles", "latest", "policy"))
+_AS_IS = tuple(name for name in _STATE_SLOTS if name not in ("cycles", "latest", "policy"))
 _AS_IS_VALUES = operator.attrgetter(*_AS_IS)
 
 
@@ -866,13 +875,14 @@ _SECOND = 1_000_000
 _NEVER = 1 << 63  # a cycle's wake-up when no amount is left ahead of it
 
 
-def _elapsed_amounts(threshold: Threshold, value: float, target: int) -> Iterator[int]:
+def _elapsed_amounts(threshold: Threshold, value: int | float, target: int) -> Iterator[int]:
     """The elapsed times past which ``attribute <operator> value`` can change: one for an
     ordering of whole microseconds (``elapsed > v`` turns true past ``v``, ``elapsed >= v`` past
     ``v - 1``), both for ``==`` and ``!=``, and the neighbours of the crossing for percents,
-    which are fractions and may round either way."""
+    which are fractions and may round either way. (``int | float``, not ``float``: compiled,
+    a ``float`` is a machine double, and a whole number would lose its exactness.)"""
     if threshold.attribute == "elapsed":
-        exact: float = value
+        exact: int | float = value
     elif threshold.attribute == "remaining":
         exact = target - value
     else:  # percent
