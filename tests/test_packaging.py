@@ -8,6 +8,7 @@ a directory outside the checkout, so nothing can be picked up from the source tr
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+
+from slarules import _cycle, _fields, _history, _ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +81,19 @@ def test_the_console_script_runs(installed: Installed) -> None:
         cwd=installed.bin,
     )  # fmt: skip
     assert output == "2026-12-28T10:00:00+01:00\n"
+
+
+def test_the_tests_run_on_the_core_tox_built_for_them() -> None:
+    # tox's `compiled` environment installs a wheel whose inner loop the mypyc build hook
+    # compiled (pyproject.toml); a hook that quietly did nothing would leave it testing the
+    # plain-Python core twice. SLARULES_CORE says which core tox installed.
+    core = [_ticket, _cycle, _history, _fields]
+    compiled = [module.__name__ for module in core if not str(module.__file__).endswith(".py")]
+    expected = os.environ.get("SLARULES_CORE")
+    if expected == "compiled":
+        assert compiled == [module.__name__ for module in core]
+    elif expected == "plain":
+        assert compiled == []
 
 
 def _run(*args: object, cwd: Path | None = None) -> str:

@@ -28,7 +28,11 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
-from engine_helpers import freezing_tickets_at_rest, step_through_wakeups
+from engine_helpers import (
+    freezing_tickets_at_rest,
+    skip_where_the_core_is_compiled,
+    step_through_wakeups,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from random_policies import END, START, histories, policy_files
@@ -109,6 +113,7 @@ def test_next_wakeup_is_never_later_than_the_next_action_of_any_valid_policy_fil
 def test_what_the_engine_skips_could_not_have_changed_under_any_valid_policy_file(
     policies: str, events: list[dict[str, Any]], host_minutes: list[int]
 ) -> None:
+    skip_where_the_core_is_compiled()
     host_clock = iter(sorted(START + timedelta(minutes=m) for m in host_minutes))
 
     def run() -> tuple[list[Action], dict[str, Any]]:
