@@ -940,7 +940,9 @@ class Engine:
         if len(timers) > 2 * len(self._tickets) + 1024:
             # Superseded wake-ups are skipped when popped; drop them before they pile up.
             self._timers = [
-                (when, queued) for when, queued in timers if self._timer_of(when, queued)
+                (when, queued)
+                for when, queued in timers
+                if self._timer_of(when, queued) is not None
             ]
             heapq.heapify(self._timers)
 
