@@ -266,10 +266,16 @@ class Replay:
         for ticket, history in self._histories.items():
             yield replay(program, ticket, history, at, discard).measured(at)
 
-    def _count(self, options: ReportOptions, at: int, start: int, stop: int) -> ReportCount:
-        """The report's count of tickets ``start`` to ``stop``."""
+    def _count(
+        self, options: ReportOptions, at: int, start: int, stop: int, taker: int | None = None
+    ) -> ReportCount:
+        """The report's count of tickets ``start`` to ``stop``. In a forked process, counting
+        stops as soon as ``taker``, the process that would take the count, is gone: a share of a
+        million tickets would otherwise keep a core busy for a minute for nobody."""
         count, program = ReportCount(options), self._program
         for ticket, history in itertools.islice(self._histories.items(), start, stop):
+            if taker is not None and os.getppid() != taker:
+                break
             state = replay(program, ticket, history, at, discard)
             count.add_clocks(_TicketFields(ticket, state.fields), state.readings(at))
         return count
@@ -284,14 +290,15 @@ class Replay:
         held: list[Connection],
     ) -> None:
         """In a forked process: count tickets ``start`` to ``stop`` and send the count back,
-        unless the process that takes it is gone (killed): a count larger than a pipe holds
-        would wait for it forever, and so would this process, were it holding the reading end
-        of its own pipe or of another's, as forking left it."""
+        unless the process that takes it is gone (killed): then counting stops, and nothing is
+        sent, since a count larger than a pipe holds would wait for a reader forever, and so
+        would this process, were it holding the reading end of its own pipe or of another's, as
+        forking left it."""
         for receiver in held:
             receiver.close()
         taker = os.getppid()
         try:
-            count = self._count(options, at, start, stop)
+            count = self._count(options, at, start, stop, taker)
             if os.getppid() == taker:
                 sender.send(count)
         except BaseException:
