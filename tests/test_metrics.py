@@ -19,6 +19,7 @@ from slarules.metrics import (
     period_label,
     summarize,
 )
+from slarules.report import ReportOptions, build_report
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -117,6 +118,26 @@ def test_the_short_abandon_rule_leaves_those_calls_out_of_every_figure() -> None
     assert at_five.abandoned == 1
     assert every.abandonment_rate == pytest.approx(40.0)
     assert short.abandonment_rate == pytest.approx(25.0)
+
+
+def test_an_abandon_on_the_threshold_is_an_abandon_within_it() -> None:
+    on_it = [ticket("X", clock("answer", ABANDONED, 20 * S))]
+    assert contact_figures(on_it, 20 * S, formula="abandoned_within_met").service_level == 100.0
+    assert contact_figures(on_it, 20 * S, formula="abandoned_after_missed").service_level is None
+
+
+def test_reports_leave_out_abandons_under_five_seconds_unless_told_otherwise() -> None:
+    calls = [
+        ticket("A", clock("answer", ABANDONED, 5 * S - timedelta(microseconds=1))),
+        ticket("B", clock("answer", ABANDONED, 5 * S)),
+    ]
+    contacts = build_report(calls, ReportOptions(at=T0)).contacts["abandoned_missed"]
+    assert (contacts.short_abandoned, contacts.abandoned) == (1, 1)
+    every = build_report(calls, ReportOptions(at=T0, short_abandon=None)).contacts
+    assert (every["abandoned_missed"].short_abandoned, every["abandoned_missed"].abandoned) == (
+        0,
+        2,
+    )
 
 
 def test_average_speed_of_answer_counts_answered_calls_only() -> None:
@@ -249,6 +270,16 @@ def test_breach_list_says_how_late_latest_first() -> None:
     assert rows[0].as_dict()["late_by"] == 7200.0
 
 
+def test_a_clock_cancelled_past_its_target_has_no_verdict_and_is_no_breach() -> None:
+    # A call abandoned after 45 s of a 20 s target: the service level formulas count it, the
+    # breach list does not (it ended without a verdict), nor does compliance.
+    abandoned = clock("answer", ABANDONED, 45 * S).model_copy(update={"breached_at": T0 + 20 * S})
+    late = _breached("T2", "answer", 5 * S)
+    assert [row.ticket for row in breach_list([ticket("T1", abandoned), late])] == ["T2"]
+    [row] = summarize([ticket("T1", abandoned)])
+    assert (row.cancelled, row.breached, row.compliance) == (1, 0, None)
+
+
 def _breached(name: str, metric: str, late: timedelta, **options: Any) -> TicketClocks:
     return ticket(name, clock(metric, LATE, 20 * S + late, **options))
 
@@ -327,6 +358,8 @@ def test_the_repeated_hour_of_a_fall_back_change_is_two_hours() -> None:
     second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
     labels = [period_label(t, "hour", "Europe/Berlin") for t in (first, second)]
     assert labels == ["2026-10-25T02:00+02:00", "2026-10-25T02:00+01:00"]
+    assert period_label(first, "hour", "UTC") == "2026-10-25T00:00+00:00"
+    assert period_label(first, "hour", "America/New_York") == "2026-10-24T20:00-04:00"
     calls = [
         ticket("A", clock("answer", ANSWERED, 5 * S, started_at=first)),
         ticket("B", clock("answer", LATE, 50 * S, started_at=second)),
@@ -357,5 +390,8 @@ def test_a_window_keeps_the_clocks_that_started_in_it() -> None:
     window = (T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
     assert contact_figures(calls, 20 * S, started=window).service_level == 0.0
     assert contact_figures(calls, 20 * S, started=(None, T0 + S)).service_level == 100.0
+    # From its first instant, up to but not including its last: A started on the instant.
+    assert contact_figures(calls, 20 * S, started=(T0, T0 + S)).offered == 1
+    assert contact_figures(calls, 20 * S, started=(T0 - S, T0)).offered == 0
     empty = summarize(calls, started=(T0 + timedelta(hours=3), None))
     assert empty == []
