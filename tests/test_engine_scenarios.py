@@ -84,6 +84,77 @@ def test_pending_pauses_the_clock_and_the_due_time_moves(events: Events) -> None
     assert resumed.due_at == utc("2026-03-03T10:00:00Z")  # 4 h left on Monday, 2 h on Tuesday
 
 
+PENDING_PAUSES = """policy "Standard" {
+    applies when true
+    resolution within 4h
+    pause while status == "pending"
+}"""
+
+
+def test_a_ticket_pending_twice_counts_only_its_open_stretches(events: Events) -> None:
+    engine = Engine.from_text(PENDING_PAUSES)
+    # Open 08:00-09:00 and 10:00-11:00: two of its four hours used, then pending again.
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", status="open"))
+    for at, status in (("09:00", "pending"), ("10:00", "open"), ("11:00", "pending")):
+        engine.ingest(events.updated("T-1", f"2026-03-02T{at}:00Z", status=status))
+    paused = clock(engine, "T-1", "resolution", "2026-03-02T11:30:00Z")
+    assert (paused.state, paused.elapsed, paused.due_at) == (ClockState.PAUSED, 2 * HOUR, None)
+    # Open from 12:00: the two hours left run out at 14:00, and it breaches while open; pending
+    # at 14:30 again, the breach stays where it happened.
+    engine.ingest(events.updated("T-1", "2026-03-02T12:00:00Z", status="open"))
+    assert clock(engine, "T-1", "resolution", "2026-03-02T12:00:00Z").due_at == utc(
+        "2026-03-02T14:00:00Z"
+    )
+    engine.ingest(events.updated("T-1", "2026-03-02T14:30:00Z", status="pending"))
+    late = clock(engine, "T-1", "resolution", "2026-03-02T16:00:00Z")
+    assert (late.elapsed, late.breached_at) == (4 * HOUR + 30 * MINUTE, utc("2026-03-02T14:00Z"))
+
+    # Pending once for an hour, then solved at 14:00: its four hours ran out at 13:00.
+    engine.ingest(events.created("T-2", "2026-03-02T08:00:00Z", status="open"))
+    engine.ingest(events.updated("T-2", "2026-03-02T09:00:00Z", status="pending"))
+    engine.ingest(events.updated("T-2", "2026-03-02T10:00:00Z", status="open"))
+    engine.ingest(events.updated("T-2", "2026-03-02T14:00:00Z", status="solved"))
+    solved = clock(engine, "T-2", "resolution", "2026-03-02T16:00:00Z")
+    assert (solved.state, solved.elapsed) == (ClockState.BREACHED_MET, 5 * HOUR)
+    assert solved.breached_at == utc("2026-03-02T13:00:00Z")
+
+
+def test_a_clock_paused_as_its_target_runs_out_breaches_once_it_runs_again(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(PENDING_PAUSES)
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T12:00:00Z", status="pending"))
+    paused = clock(engine, "T-1", "resolution", "2026-03-02T12:30:00Z")
+    assert (paused.state, paused.elapsed, paused.breached_at) == (
+        ClockState.PAUSED, 4 * HOUR, None)  # fmt: skip
+    engine.ingest(events.updated("T-1", "2026-03-02T13:00:00Z", status="open"))
+    # Due the instant it runs again, and breached any instant after: not at 12:00, when it
+    # stopped counting with its four hours exactly used.
+    assert clock(engine, "T-1", "resolution", "2026-03-02T13:00:00Z").due_at == utc(
+        "2026-03-02T13:00:00Z"
+    )
+    late = clock(engine, "T-1", "resolution", "2026-03-02T13:10:00Z")
+    assert (late.state, late.breached_at) == (
+        ClockState.BREACHED_RUNNING, utc("2026-03-02T13:00:00Z"))  # fmt: skip
+
+
+def test_a_ticket_solved_within_its_target_has_no_due_time(events: Events) -> None:
+    # Its target never ran out; solved on the dot, it is met all the same.
+    engine = Engine.from_text(PENDING_PAUSES)
+    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:00:00Z", status="pending"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T13:00:00Z", status="solved"))
+    on_the_dot = clock(engine, "T-1", "resolution", "2026-03-02T18:00:00Z")
+    assert (on_the_dot.state, on_the_dot.elapsed) == (ClockState.MET, 4 * HOUR)
+    assert (on_the_dot.due_at, on_the_dot.breached_at) == (None, None)
+    engine.ingest(events.created("T-2", "2026-03-02T08:00:00Z", status="open"))
+    engine.ingest(events.updated("T-2", "2026-03-02T09:00:00Z", status="solved"))
+    early = clock(engine, "T-2", "resolution", "2026-03-02T18:00:00Z")
+    assert (early.state, early.due_at) == (ClockState.MET, None)
+
+
 def test_priority_raised_mid_ticket_switches_policy_and_recomputes_the_due_time(
     events: Events,
 ) -> None:
