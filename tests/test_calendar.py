@@ -282,6 +282,12 @@ class TestNeverOpen:
             cal.add(datetime(2026, 3, 4, tzinfo=UTC), 2 * H)
         with pytest.raises(CalendarError, match="never open before"):
             cal.add(datetime(2026, 3, 4, tzinfo=UTC), -H)
+        # All of its hour, forwards or back: the arrays answer as add() does.
+        with pytest.raises(CalendarError, match="never open after"):
+            cal.add_many([datetime(2026, 3, 4, tzinfo=UTC)], H)
+        after = datetime(2030, 6, 3, 12, tzinfo=UTC)
+        assert cal.add(after, -H) == datetime(2030, 6, 3, 9, tzinfo=UTC)
+        assert cal.add_many([after], -H).tolist() == [datetime(2030, 6, 3, 9)]
 
     def test_after_its_last_override(self) -> None:
         from slarules import CalendarError

@@ -53,6 +53,10 @@ OFFICE = {"mon-fri": "09:00-17:00"}
             "invalid time `26:00` in override 2026-12-24",
         ),
         (
+            {"weekly": {"mon": "20:00-04:00"}, "overrides": {date(2026, 12, 22): "03:00-05:00"}},
+            "`20:00-04:00` runs past midnight into `03:00-05:00` of override 2026-12-22",
+        ),
+        (
             {"overrides": {date(2026, 12, 21): "22:00-10:00"}},
             "`22:00-10:00` runs past midnight into `09:00-17:00` of 2026-12-22 "
             "(after override 2026-12-21)",
@@ -110,3 +114,12 @@ def test_years_outside_the_supported_range() -> None:
         cal.add(datetime(9998, 12, 1, tzinfo=UTC), timedelta(days=400))
     with pytest.raises(CalendarError, match=r"answer from `0002-01-02.*outside the supported"):
         cal.add(datetime(2, 1, 2, tzinfo=UTC), -timedelta(days=30))
+    with pytest.raises(CalendarError, match="holiday `0001-12-31` is outside the supported"):
+        Calendar("UTC", OFFICE, holidays=[date(1, 12, 31)])
+
+
+def test_the_first_and_last_supported_years_are_supported() -> None:
+    holidays = Calendar("UTC", OFFICE, holidays=[date(2, 1, 1), date(9998, 12, 31)]).holidays
+    assert holidays == frozenset({date(2, 1, 1), date(9998, 12, 31)})
+    first = datetime(2, 1, 1, tzinfo=UTC)
+    assert Calendar.always().between(first, first + timedelta(hours=1)) == timedelta(hours=1)
