@@ -126,6 +126,21 @@ def test_an_abandon_on_the_threshold_is_an_abandon_within_it() -> None:
     assert contact_figures(on_it, 20 * S, formula="abandoned_after_missed").service_level is None
 
 
+def test_reports_count_answers_within_20_seconds_of_clocks_started_in_the_window() -> None:
+    calls = [
+        ticket("A", clock("answer", ANSWERED, 20 * S)),
+        ticket("B", clock("answer", LATE, 20 * S + timedelta(microseconds=1))),
+        ticket("C", clock("answer", ANSWERED, 5 * S, started_at=T0 + S)),
+    ]
+    contacts = build_report(calls, ReportOptions(at=T0)).contacts["abandoned_missed"]
+    assert (contacts.answered, contacts.service_level) == (3, pytest.approx(200 / 3))
+    # From its first instant, up to but not including its last.
+    first = build_report(calls, ReportOptions(at=T0, started_from=T0, started_to=T0 + S))
+    assert (first.total.met, first.total.breached) == (1, 1)
+    then = build_report(calls, ReportOptions(at=T0, started_from=T0 + S, started_to=T0 + 2 * S))
+    assert (then.total.met, then.total.breached) == (1, 0)
+
+
 def test_reports_leave_out_abandons_under_five_seconds_unless_told_otherwise() -> None:
     calls = [
         ticket("A", clock("answer", ABANDONED, 5 * S - timedelta(microseconds=1))),

@@ -43,6 +43,8 @@ from slarules.report import (
     Report,
     ReportCount,
     ReportOptions,
+    _chart,
+    _short_label,
     build_report,
     report_html,
 )
@@ -351,6 +353,38 @@ def test_shares_cover_every_ticket_once(tickets: int, jobs: int, share: int) -> 
     assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(shares))
     assert len(shares) <= jobs
     assert len(shares) == 1 or all(stop - start >= share for start, stop in shares)
+
+
+def test_a_chart_draws_its_bars_to_scale_and_leaves_a_gap_where_there_is_no_data() -> None:
+    chart = _chart("Compliance", [("a", 100.0), ("b", None), ("c", 50.0), ("d", 0.0)],
+                   top=100.0, unit="%", target=80.0)  # fmt: skip
+    full, half, empty = chart.bars
+    assert [bar.label for bar in chart.bars] == ["a", "c", "d"]
+    bottom = full.y + full.height
+    assert bottom == half.y + half.height == empty.y == chart.height - 28  # one baseline
+    assert (half.height, empty.height) == (full.height / 2, 0)
+    assert full.y == 16  # the top of the plot, under the room for its label
+    assert chart.target_y == pytest.approx(bottom - 0.8 * full.height)
+    # Four slots of equal width, each bar centred in its own: "b" keeps its place, empty.
+    slot = chart.width / 4
+    assert [bar.x + bar.width / 2 for bar in chart.bars] == pytest.approx(
+        [slot / 2, 2.5 * slot, 3.5 * slot]
+    )
+    assert (full.value, chart.target, chart.empty) == ("100.0%", "target 80%", False)
+    over = _chart("Breaches", [("a", 7.0)], top=5.0, unit="")
+    [alone] = over.bars
+    assert (alone.y, alone.value) == (16, "7")  # past the top: drawn full
+    assert alone.x + alone.width / 2 == over.width / 2  # the one slot is the whole width
+    assert _chart("Service level", [("a", None)], top=100.0, unit="%").empty
+
+
+@pytest.mark.parametrize(
+    ("period", "short"),
+    [("2026-03-04T07:00+01:00", "07:00"), ("2026-03-04", "03-04"), ("2026-W13", "W13"),
+     ("2026-03", "2026-03")],
+)  # fmt: skip
+def test_a_chart_labels_each_bar_with_what_fits_under_it(period: str, short: str) -> None:
+    assert _short_label(period) == short
 
 
 def test_the_html_report_lists_the_latest_breaches_and_counts_the_rest() -> None:
