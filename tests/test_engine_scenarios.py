@@ -155,6 +155,57 @@ def test_a_ticket_solved_within_its_target_has_no_due_time(events: Events) -> No
     assert (early.state, early.due_at) == (ClockState.MET, None)
 
 
+def test_a_metric_pauses_on_its_own_condition_and_others_run_on(events: Events) -> None:
+    engine = Engine.from_text(
+        """metric triage {
+            start on created
+            stop on reply by agent
+            pause while status in ["hold", "pending"]
+        }
+        policy "Everything" { applies when true  triage within 30m  resolution within 8h }"""
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:10:00Z", status="hold"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:40:00Z", status="pending"))  # still paused
+    engine.ingest(events.updated("T-1", "2026-03-02T10:10:00Z", status="open"))
+    triage = clock(engine, "T-1", "triage", "2026-03-02T10:20:00Z")
+    assert (triage.state, triage.elapsed) == (ClockState.RUNNING, 20 * MINUTE)
+    assert triage.due_at == utc("2026-03-02T10:30:00Z")  # 10 min before the hold, 20 after
+    assert clock(engine, "T-1", "resolution", "2026-03-02T10:20:00Z").elapsed == 80 * MINUTE
+
+
+def test_a_clock_is_breached_only_after_its_due_instant(events: Events) -> None:
+    engine = Engine.from_text(
+        """policy "Standard" { applies when true  resolution within 4h }
+        trigger "late" when resolution.breached and priority != "low" then tag "late"
+        trigger "overdue" when overdue and priority != "low" then tag "overdue"
+        trigger "past due" when resolution.state == "breached_running" and priority != "low"
+            then tag "past-due"
+        trigger "untimed" when first_response.breached or answer.breached then tag "never"
+        trigger "in time" when resolution.met then tag "in-time"
+        trigger "every clock met" when met then tag "all-met"
+        """
+    )
+    due = utc("2026-03-02T12:00:00Z")
+    assert engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", status="open")) == []
+    assert engine.next_wakeup() == due + timedelta(microseconds=1)
+    # Asked at the due instant itself (an event that the conditions read): not yet breached.
+    assert engine.ingest(events.updated("T-1", due, priority="high")) == []
+    assert clock(engine, "T-1", "resolution", "2026-03-02T12:00:00Z").state is ClockState.RUNNING
+    fired = engine.advance(due + timedelta(microseconds=1))
+    assert sorted(action.trigger for action in fired) == ["late", "overdue", "past due"]
+    assert {action.at for action in fired} == {due + timedelta(microseconds=1)}
+    # Solved on its due instant, T-2 met its target: and so every clock it has.
+    engine.ingest(events.created("T-2", "2026-03-02T08:00:00Z", status="open"))
+    solved = engine.ingest(events.updated("T-2", due, status="solved"))
+    assert sorted(action.trigger for action in solved) == ["every clock met", "in time"]
+    # Solved late, T-3 met nothing.
+    engine.ingest(events.created("T-3", "2026-03-02T06:00:00Z", status="open"))
+    engine.advance(due)
+    late_solved = engine.ingest(events.updated("T-3", due, status="solved"))
+    assert [action.trigger for action in late_solved] == []
+
+
 def test_priority_raised_mid_ticket_switches_policy_and_recomputes_the_due_time(
     events: Events,
 ) -> None:
