@@ -246,22 +246,42 @@ def test_overdue_unhandled_node_notifies_then_urges_every_30_minutes_until_handl
     )
     engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", node="L1 triage", assignee="bob"))
     assert engine.next_wakeup() == utc("2026-03-02T10:00:00Z") + timedelta(microseconds=1)
-    fired = engine.advance(utc("2026-03-02T11:10:00Z"))
+    fired = engine.advance(utc("2026-03-02T10:10:00Z"))
+    # Handed to Cleo between two urges: no urge comes early, and the next ones go to her.
+    assert engine.ingest(events.updated("T-1", "2026-03-02T10:15:00Z", assignee="cleo")) == []
+    fired += engine.advance(utc("2026-03-02T11:10:00Z"))
     assert [(a.name, a.args, a.at.strftime("%H:%M")) for a in fired] == [
         ("notify", ("bob",), "10:00"),
         ("urge", ("bob",), "10:00"),
-        ("urge", ("bob",), "10:30"),
-        ("urge", ("bob",), "11:00"),
+        ("urge", ("cleo",), "10:30"),
+        ("urge", ("cleo",), "11:00"),
     ]
-    assert len({a.key for a in fired}) == 4
-    assert fired[0].trigger == "urge the handler"
-    assert fired[0].clock == "first_response"
-    assert "1h over" not in fired[0].reason
-    assert "first_response" in fired[0].reason
+    # One key per action, cycle of the clocks and visit of the node, and repeat.
+    assert [a.key.removeprefix("T-1/urge the handler/") for a in fired] == [
+        "clocks:1,node:1/0/0", "clocks:1,node:1/1/0", "clocks:1,node:1/1/1",
+        "clocks:1,node:1/1/2"]  # fmt: skip
+    assert (fired[0].trigger, fired[0].clock) == ("urge the handler", "first_response")
+    assert fired[0].reason == (
+        "`overdue and node.unhandled` holds; "
+        "first_response #1 just went past its target, 100% of 1h used"
+    )
+    assert fired[1].reason == fired[0].reason  # the first urge is no repeat yet
+    assert fired[2].reason == (
+        "`overdue and node.unhandled` holds (repeat 1, every 30m); "
+        "first_response #1 30m over target, 150% of 1h used"
+    )
 
-    # Bob acts on the ticket: the node is handled, the urging stops.
-    engine.ingest(events.updated("T-1", "2026-03-02T11:20:00Z", by="bob", status="open"))
+    # Cleo acts on the ticket: the node is handled, the urging stops.
+    engine.ingest(events.updated("T-1", "2026-03-02T11:20:00Z", by="cleo", status="open"))
     assert engine.advance(utc("2026-03-02T15:00:00Z")) == []
+    # Sent on to the next stage, still unanswered: its new handler is told, in a visit of its own.
+    moved = engine.ingest(
+        events.updated("T-1", "2026-03-02T15:10:00Z", node="L2 review", assignee="eve")
+    )
+    assert [(a.name, a.args, a.key) for a in moved] == [
+        ("notify", ("eve",), "T-1/urge the handler/clocks:1,node:2/0/0"),
+        ("urge", ("eve",), "T-1/urge the handler/clocks:1,node:2/1/0"),
+    ]
 
 
 def test_next_response_cycles_on_each_requester_reply(events: Events) -> None:
@@ -356,6 +376,7 @@ def test_warnings_before_the_breach(events: Events) -> None:
         ("warn", "warn at 50%", utc("2026-03-02T13:00:00Z"), ("bob",)),
         ("warn", "warn at 80%", utc("2026-03-02T16:00:00Z"), ("bob",)),
     ]
+    assert warned[1].reason == ("80% of the target used; resolution #1 2h left, 80% of 10h used")
 
 
 def test_remaining_time_condition_fires_at_the_exact_instant(events: Events) -> None:
