@@ -330,6 +330,27 @@ def test_calls_against_an_80_20_target(events: Events) -> None:
     assert engine.advance(later) == []
 
 
+def test_the_green_part_of_a_bar_lasts_until_the_first_public_answer(events: Events) -> None:
+    engine = Engine.from_text(
+        """policy "Email" { applies when channel == "email"  resolution within 4h }
+        policy "Phone" { applies when channel == "phone"  answer within 20s }"""
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", channel="email"))
+    # The requester writing again, or an agent's private note, is no answer to the requester.
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T09:20:00Z"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T09:30:00Z", public=False))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T10:00:00Z"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T10:30:00Z"))
+    bar = clock(engine, "T-1", "resolution", "2026-03-02T11:00:00Z").progress
+    assert (bar.response, bar.handling, bar.overtime) == (HOUR, HOUR, timedelta(0))
+    # A call: green until it is answered.
+    start = utc("2026-03-02T09:00:00Z")
+    engine.ingest(events.contact("C-1", "offered", start, channel="phone"))
+    engine.ingest(events.contact("C-1", "answered", start + 18 * SECOND))
+    call = engine.clocks("C-1", start + HOUR)[0].progress
+    assert (call.response, call.handling) == (18 * SECOND, timedelta(0))
+
+
 def test_a_holiday_in_the_middle_of_a_resolution_clock(events: Events) -> None:
     engine = Engine.from_text(
         OFFICE + 'policy "P" { applies when true  calendar office  resolution within 16h }'
