@@ -299,6 +299,39 @@ def test_next_response_cycles_on_each_requester_reply(events: Events) -> None:
     assert clocks[1].breached_at == utc("2026-03-02T15:00:00Z")
 
 
+def test_a_trigger_fires_again_in_each_cycle_of_its_clock(events: Events) -> None:
+    engine = Engine.from_text(
+        """policy "P" { applies when true  next_response within 1h }
+        trigger "answer the customer" when next_response.overdue then notify "team"
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T09:00:00Z"))
+    first = engine.advance(utc("2026-03-02T10:30:00Z"))
+    engine.ingest(events.agent_reply("T-1", "2026-03-02T10:40:00Z"))
+    engine.ingest(events.requester_reply("T-1", "2026-03-02T11:00:00Z"))
+    second = engine.advance(utc("2026-03-02T13:00:00Z"))
+    assert [(a.key, a.at) for a in first + second] == [
+        ("T-1/answer the customer/next_response:1/0/0", utc("2026-03-02T10:00:00.000001Z")),
+        ("T-1/answer the customer/next_response:2/0/0", utc("2026-03-02T12:00:00.000001Z")),
+    ]
+
+
+def test_a_trigger_that_stops_urging_leaves_another_urging(events: Events) -> None:
+    engine = Engine.from_text(
+        """policy "Standard" { applies when true  first_response within 1h }
+        trigger "urge the handler" when overdue and node.unhandled then urge node.assignee every 30m
+        trigger "escalate" when first_response.overdue then escalate "duty-manager" every 1h"""
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", node="L1", assignee="bob"))
+    engine.advance(utc("2026-03-02T10:10:00Z"))
+    # Bob looks at it (the node is handled) but nobody answers: the escalations go on.
+    engine.ingest(events.updated("T-1", "2026-03-02T10:20:00Z", by="bob", status="open"))
+    later = engine.advance(utc("2026-03-02T12:10:00Z"))
+    assert [(a.name, a.at.strftime("%H:%M")) for a in later] == [
+        ("escalate", "11:00"), ("escalate", "12:00")]  # fmt: skip
+
+
 CALLS = """
 policy "Phone" { applies when channel == "phone"  answer within 20s }
 trigger "missed the 20 seconds" when answer.breached then notify "supervisor"
