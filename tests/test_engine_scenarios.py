@@ -332,6 +332,51 @@ def test_a_trigger_that_stops_urging_leaves_another_urging(events: Events) -> No
         ("escalate", "11:00"), ("escalate", "12:00")]  # fmt: skip
 
 
+def test_a_metric_started_by_a_condition_starts_a_cycle_each_time_it_comes_true(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(
+        """metric our_turn {
+            start when status in ["new", "open"]
+            stop when status == "pending"
+            repeat
+        }
+        policy "P" { applies when true  our_turn within 1h }"""
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", status="new"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:30:00Z", status="pending"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="open"))
+    engine.ingest(events.updated("T-1", "2026-03-02T10:10:00Z", status="new"))  # still our turn
+    engine.ingest(events.updated("T-1", "2026-03-02T10:20:00Z", status="pending"))
+    clocks = engine.clocks("T-1", utc("2026-03-02T12:00:00Z"))
+    assert [(c.cycle, c.state, c.elapsed) for c in clocks] == [
+        (1, ClockState.MET, 30 * MINUTE),
+        (2, ClockState.MET, 20 * MINUTE),
+    ]
+
+
+def test_a_node_is_overdue_by_its_own_clocks_only(events: Events) -> None:
+    engine = Engine.from_text(
+        """policy "P" {
+            applies when true
+            first_response within 1h
+            node "L2 review" response within 4h
+        }
+        trigger "stage late" when node overdue then notify "stage lead"
+        trigger "late" when overdue then notify "team lead"
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z", node="L1 triage"))
+    engine.ingest(events.updated("T-1", "2026-03-02T09:30:00Z", node="L2 review", assignee="eve"))
+    # The first response is late at 10:00; the stage's own response is not due before 13:30.
+    fired = engine.advance(utc("2026-03-02T13:00:00Z"))
+    assert [(a.trigger, a.at) for a in fired] == [
+        ("late", utc("2026-03-02T10:00:00.000001Z"))]  # fmt: skip
+    later = engine.advance(utc("2026-03-02T14:00:00Z"))
+    assert [(a.trigger, a.at) for a in later] == [
+        ("stage late", utc("2026-03-02T13:30:00.000001Z"))]  # fmt: skip
+
+
 CALLS = """
 policy "Phone" { applies when channel == "phone"  answer within 20s }
 trigger "missed the 20 seconds" when answer.breached then notify "supervisor"
