@@ -475,7 +475,7 @@ def test_warnings_before_the_breach(events: Events) -> None:
         ("warn", "warn at 50%", utc("2026-03-02T13:00:00Z"), ("bob",)),
         ("warn", "warn at 80%", utc("2026-03-02T16:00:00Z"), ("bob",)),
     ]
-    assert warned[1].reason == ("80% of the target used; resolution #1 2h left, 80% of 10h used")
+    assert warned[1].reason == "80% of the target used; resolution #1 2h left, 80% of 10h used"
 
 
 def test_remaining_time_condition_fires_at_the_exact_instant(events: Events) -> None:
