@@ -17,6 +17,7 @@ NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 
 OFFICE = {"mon-fri": "09:00-17:00"}
 
@@ -268,7 +269,13 @@ class TestNeverOpen:
         )
         assert not cal.is_open(datetime(2026, 3, 4, tzinfo=UTC))
 
-    def test_open_only_by_overrides(self) -> None:
+    def test_times_to_the_second_as_text_or_as_time_objects(self) -> None:
+        monday = datetime(2026, 3, 2, tzinfo=UTC)
+        for weekly in ({"mon": "09:30-17:45:30"}, {"mon": [(time(9, 30), time(17, 45, 30))]}):
+            cal = Calendar("UTC", weekly)
+            assert cal.between(monday, monday + timedelta(days=1)) == 8 * H + 15 * M + 30 * SECOND
+            assert cal.next_open(monday) == monday.replace(hour=9, minute=30)
+
         from slarules import CalendarError
 
         cal = Calendar("UTC", {}, overrides={date(2030, 6, 3): ["09:00-10:00"]})

@@ -24,6 +24,13 @@ OFFICE = {"mon-fri": "09:00-17:00"}
         ({"weekly": {"mon": "9am-5pm"}}, "invalid time `9am` in `mon` hours: write it as HH:MM"),
         ({"weekly": {"tue": "24:00-02:00"}}, "`24:00` can only end a span"),
         ({"weekly": {"mon": "09:60-10:00"}}, "invalid time `09:60`"),
+        ({"weekly": {"mon": "23:60-24:00"}}, "invalid time `23:60`"),
+        ({"weekly": {"mon": "09:00-24:30"}}, "invalid time `24:30`"),
+        ({"weekly": {"mon": "09:00:60-10:00"}}, "invalid time `09:00:60`"),
+        (
+            {"weekly": {"mon": ["20:00-24:00", "23:00-23:30:15"]}},
+            "overlapping spans `20:00-24:00` and `23:00-23:30:15` in `mon` hours",
+        ),
         ({"weekly": {"mon": "09:00-09:00"}}, "empty span `09:00-09:00` in `mon` hours"),
         (
             {"weekly": {"wed": ["09:00-12:00", "11:00-13:00"]}},
@@ -69,6 +76,19 @@ def test_bad_construction(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(CalendarError) as raised:
         Calendar(**arguments)  # type: ignore[arg-type]
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("weekly", "hours"),
+    [
+        ({"mon": "00:00-23:59:59"}, timedelta(hours=23, minutes=59, seconds=59)),
+        ({"mon": ["09:00-12:00", "12:00-13:00"]}, timedelta(hours=4)),  # touching, not overlapping
+        ({"mon": "22:00-06:00", "tue": "06:00-09:00"}, timedelta(hours=11)),  # across midnight
+    ],
+)
+def test_the_edges_of_what_hours_may_be(weekly: dict[str, object], hours: timedelta) -> None:
+    monday = datetime(2026, 3, 2, tzinfo=UTC)
+    assert Calendar("UTC", weekly).between(monday, monday + timedelta(days=2)) == hours
 
 
 def test_calendar_error_is_a_value_error_and_a_slarules_error() -> None:
