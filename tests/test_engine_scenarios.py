@@ -110,13 +110,20 @@ def test_a_ticket_pending_twice_counts_only_its_open_stretches(events: Events) -
     assert (late.elapsed, late.breached_at) == (4 * HOUR + 30 * MINUTE, utc("2026-03-02T14:00Z"))
 
     # Pending once for an hour, then solved at 14:00: its four hours ran out at 13:00.
-    engine.ingest(events.created("T-2", "2026-03-02T08:00:00Z", status="open"))
-    engine.ingest(events.updated("T-2", "2026-03-02T09:00:00Z", status="pending"))
-    engine.ingest(events.updated("T-2", "2026-03-02T10:00:00Z", status="open"))
-    engine.ingest(events.updated("T-2", "2026-03-02T14:00:00Z", status="solved"))
+    _pending_an_hour_then_solved(engine, events, "T-2", solved_at="14:00")
     solved = clock(engine, "T-2", "resolution", "2026-03-02T16:00:00Z")
     assert (solved.state, solved.elapsed) == (ClockState.BREACHED_MET, 5 * HOUR)
     assert solved.breached_at == utc("2026-03-02T13:00:00Z")
+
+
+def _pending_an_hour_then_solved(
+    engine: Engine, events: Events, ticket: str, solved_at: str
+) -> None:
+    """Opened at 08:00, pending from 09:00 to 10:00, solved at ``solved_at`` (UTC, same day)."""
+    engine.ingest(events.created(ticket, "2026-03-02T08:00:00Z", status="open"))
+    engine.ingest(events.updated(ticket, "2026-03-02T09:00:00Z", status="pending"))
+    engine.ingest(events.updated(ticket, "2026-03-02T10:00:00Z", status="open"))
+    engine.ingest(events.updated(ticket, f"2026-03-02T{solved_at}:00Z", status="solved"))
 
 
 def test_a_clock_paused_as_its_target_runs_out_breaches_once_it_runs_again(
@@ -142,10 +149,7 @@ def test_a_clock_paused_as_its_target_runs_out_breaches_once_it_runs_again(
 def test_a_ticket_solved_within_its_target_has_no_due_time(events: Events) -> None:
     # Its target never ran out; solved on the dot, it is met all the same.
     engine = Engine.from_text(PENDING_PAUSES)
-    engine.ingest(events.created("T-1", "2026-03-02T08:00:00Z", status="open"))
-    engine.ingest(events.updated("T-1", "2026-03-02T09:00:00Z", status="pending"))
-    engine.ingest(events.updated("T-1", "2026-03-02T10:00:00Z", status="open"))
-    engine.ingest(events.updated("T-1", "2026-03-02T13:00:00Z", status="solved"))
+    _pending_an_hour_then_solved(engine, events, "T-1", solved_at="13:00")
     on_the_dot = clock(engine, "T-1", "resolution", "2026-03-02T18:00:00Z")
     assert (on_the_dot.state, on_the_dot.elapsed) == (ClockState.MET, 4 * HOUR)
     assert (on_the_dot.due_at, on_the_dot.breached_at) == (None, None)
