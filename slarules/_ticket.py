@@ -695,12 +695,18 @@ class _Step:
         return latest_instant_after(self.ticket.calendar(), self.at, every)
 
     def _trigger_cycle(self, trigger: TriggerProgram) -> str:
-        """Which cycle of its clocks a trigger fires in: ``resolution:1``, ``node:2``, …"""
+        """Which cycle of its clocks a trigger fires in: ``resolution:1``, ``node:2``, …
+
+        A trigger on any clock (``breached``, ``overdue``) fires in the cycle of the clock it is
+        about. Not in a count of the ticket's cycles: a late event that starts a cycle earlier
+        in the history (a requester's reply starting ``next_response``) would renumber a
+        firing already returned, and return it again under a new key."""
         ticket = self.ticket
         parts = []
         for metric in trigger.clocks:
             if metric == "*":
-                parts.append(f"clocks:{len(ticket.cycles)}")
+                cause = self._any_clock_cause(trigger)
+                parts.append(f"{cause.metric}:{cause.number}" if cause else "no-clock")
             else:
                 cycle = ticket.current(metric)
                 parts.append(f"{metric}:{cycle.number if cycle else 0}")
@@ -744,6 +750,11 @@ class _Step:
             cycle = self.ticket.current(metric)
             if cycle is not None:
                 return cycle
+        return self._any_clock_cause(trigger)
+
+    def _any_clock_cause(self, trigger: TriggerProgram) -> Cycle | None:
+        """The clock a condition on any clock is about: the node's, for a condition on the
+        node, else the one most over its target."""
         if trigger.condition.node:
             node_cycles = [c for c, _ in self.targeted() if c.node is not None and c.active]
             if node_cycles:

@@ -341,10 +341,14 @@ class Engine:
         except EventError as error:
             self._reject(event, error)
             raise
-        return self._notify(self._ingest(parsed, source))
+        actions = self._ingest(parsed, source)
+        return self._notify(self._catch_up(actions))
 
     def ingest_many(self, events: Iterable[EventInput], source: str | None = None) -> list[Action]:
-        """Take events in arrival order; bad ones go to :attr:`rejected` and the rest go on."""
+        """Take events in arrival order; bad ones go to :attr:`rejected` and the rest go on.
+        The batch is taken whole before time catches up with the instant the engine has
+        advanced to: a call offered and answered in the past, delivered together, is answered
+        in time, and no alert says it was missed."""
         actions: list[Action] = []
         for event in events:
             try:
@@ -354,7 +358,7 @@ class Engine:
                 continue
             with contextlib.suppress(EventError):  # the engine failed on it: kept, as above
                 actions += self._ingest(parsed, source)
-        return self._notify(actions)
+        return self._notify(self._catch_up(actions))
 
     def receive(self, adapter: str, request: InboundRequest) -> list[Action]:
         """Take a request that a helpdesk sent to ``adapter``: authenticate it, turn it into
@@ -753,7 +757,6 @@ class Engine:
         collecting the actions that became due."""
         record = Record.of(event)
         packed = pack(record)
-        until = record.at if self._now is None else max(record.at, self._now)
         emit = self._collector(ticket, actions)
         state, history = ticket.live(self._program), ticket.history
         before = state.wakeup
@@ -764,14 +767,20 @@ class Engine:
         if in_order:
             state.run_timers(self._program, record.at, emit, None)
             state.step(self._program, record.at, record, emit)
-            state.run_timers(self._program, until, emit, None)
         else:
             self.stats.replays += 1
-            until = max(until, state.last_step or until)
+            until = max(record.at, state.last_step or record.at)
             ticket.state = replay(self._program, event.ticket, history, until, emit)
         self._settle(event.ticket, ticket, before)
         if self._first_event_at is None or record.at < self._first_event_at:
             self._first_event_at = record.at
+
+    def _catch_up(self, actions: list[Action]) -> list[Action]:
+        """After events: the timers that came due by the instant the engine has advanced to
+        (the events were late), fired as :meth:`advance` fires them."""
+        if self._now is not None:
+            self._fire_timers(self._now, actions)
+        return actions
 
     def _forget_fired(
         self, ticket: _Ticket, fired: int, breaches: int, actions: list[Action], given: int
@@ -882,7 +891,7 @@ class Engine:
         for event in events:
             with contextlib.suppress(EventError):  # the engine failed on it: kept
                 actions += self._ingest(event, adapter)
-        return self._notify(actions)
+        return self._notify(self._catch_up(actions))
 
     def deliver(self, action: Action, attempt: int = 1) -> Delivery:
         """Execute one action through its plugin, without keeping a failure: for runners that

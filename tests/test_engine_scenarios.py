@@ -262,8 +262,8 @@ def test_overdue_unhandled_node_notifies_then_urges_every_30_minutes_until_handl
     ]
     # One key per action, cycle of the clocks and visit of the node, and repeat.
     assert [a.key.removeprefix("T-1/urge the handler/") for a in fired] == [
-        "clocks:1,node:1/0/0", "clocks:1,node:1/1/0", "clocks:1,node:1/1/1",
-        "clocks:1,node:1/1/2"]  # fmt: skip
+        "first_response:1,node:1/0/0", "first_response:1,node:1/1/0",
+        "first_response:1,node:1/1/1", "first_response:1,node:1/1/2"]  # fmt: skip
     assert (fired[0].trigger, fired[0].clock) == ("urge the handler", "first_response")
     assert fired[0].reason == (
         "`overdue and node.unhandled` holds; "
@@ -283,8 +283,8 @@ def test_overdue_unhandled_node_notifies_then_urges_every_30_minutes_until_handl
         events.updated("T-1", "2026-03-02T15:10:00Z", node="L2 review", assignee="eve")
     )
     assert [(a.name, a.args, a.key) for a in moved] == [
-        ("notify", ("eve",), "T-1/urge the handler/clocks:1,node:2/0/0"),
-        ("urge", ("eve",), "T-1/urge the handler/clocks:1,node:2/1/0"),
+        ("notify", ("eve",), "T-1/urge the handler/first_response:1,node:2/0/0"),
+        ("urge", ("eve",), "T-1/urge the handler/first_response:1,node:2/1/0"),
     ]
 
 
@@ -412,6 +412,28 @@ def test_calls_against_an_80_20_target(events: Events) -> None:
     assert engine.advance(later) == []
 
 
+def test_calls_delivered_together_after_the_fact_are_judged_on_all_they_say(
+    events: Events,
+) -> None:
+    engine = Engine.from_text(CALLS)
+    start = utc("2026-03-02T09:00:00Z")
+    engine.advance(start + 15 * MINUTE)  # the host's clock runs on; the calls' events come later
+    fired = engine.ingest_many(
+        [
+            events.contact("C-1", "offered", start, channel="phone"),
+            events.contact("C-1", "answered", start + 5 * SECOND),
+            events.contact("C-2", "offered", start, channel="phone"),
+            events.contact("C-2", "abandoned", start + 3 * SECOND),
+            events.contact("C-3", "offered", start, channel="phone"),
+        ]
+    )
+    # Only C-3, still waiting, has gone past its 20 s; one at a time, C-1 and C-2 would each
+    # have been taken for missed before the event that says otherwise came.
+    assert [(a.ticket, a.at) for a in fired] == [
+        ("C-3", start + 20 * SECOND + timedelta(microseconds=1))]  # fmt: skip
+    assert engine.stats.replays == 0
+
+
 def test_the_green_part_of_a_bar_lasts_until_the_first_public_answer(events: Events) -> None:
     engine = Engine.from_text(
         """policy "Email" { applies when channel == "email"  resolution within 4h }
@@ -466,6 +488,26 @@ def test_an_event_that_arrives_an_hour_late(events: Events) -> None:
     assert engine.stats.replays == 1
     # Replaying again never returns the alert a second time.
     assert engine.ingest(events.requester_reply("T-1", "2026-03-02T09:55:00Z")) == []
+    assert engine.advance(utc("2026-03-02T12:00:00Z")) == []
+
+
+def test_a_late_event_that_starts_another_clock_returns_no_alert_again(events: Events) -> None:
+    engine = Engine.from_text(
+        """
+        policy "P" { applies when true  calendar always  first_response within 1h
+                     next_response within 4h }
+        trigger "late" when breached then escalate "duty-manager"
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    fired = engine.advance(utc("2026-03-02T11:00:00Z"))
+    assert [(a.key, a.at) for a in fired] == [
+        ("T-1/late/first_response:1/0/0", utc("2026-03-02T10:00:00.000001Z"))]  # fmt: skip
+    # The requester's reply, written at 09:30, comes late: it starts a next_response clock
+    # before the breach, which is still the first response's, and was told once.
+    assert engine.ingest(events.requester_reply("T-1", "2026-03-02T09:30:00Z")) == []
+    assert [c.metric for c in engine.clocks("T-1", utc("2026-03-02T11:00:00Z"))] == [
+        "first_response", "next_response"]  # fmt: skip
     assert engine.advance(utc("2026-03-02T12:00:00Z")) == []
 
 
