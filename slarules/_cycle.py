@@ -142,16 +142,17 @@ class Cycle:
                 total += calendar._business(resumed, end)
         return total
 
-    def crossing(self, calendar: Calendar, amount: int) -> int | None:
+    def crossing(self, calendar: Calendar, amount: int, latest: bool = True) -> int | None:
         """The instant after which the elapsed time exceeds ``amount``: the latest instant at which
-        it equals ``amount``. ``None`` when the clock stopped or paused before getting there."""
+        it equals ``amount``, or with ``latest`` false the earliest (the closing, when it gets
+        there at a closing). ``None`` when the clock stopped or paused before getting there."""
         done = 0
         intervals = self.intervals
         for i in range(0, len(intervals), 2):
             start, end = intervals[i], intervals[i + 1]
             length = calendar._business(start, end)
             if done + length > amount:
-                return latest_instant_after(calendar, start, amount - done)
+                return _instant_after(calendar, start, amount - done, latest)
             done += length
         resumed = self.resumed
         if resumed is None:
@@ -162,8 +163,14 @@ class Cycle:
                 or done + calendar._business(resumed, self.stopped) <= amount
             ):
                 return None
-            return latest_instant_after(calendar, resumed, amount - done)
-        return latest_instant_after(calendar, resumed, max(amount - done, 0))
+            return _instant_after(calendar, resumed, amount - done, latest)
+        return _instant_after(calendar, resumed, max(amount - done, 0), latest)
+
+    def due(self, calendar: Calendar, target: int) -> int | None:
+        """When the target runs out: at the next opening when it runs out at a closing, unless
+        the calendar says ``on_close close``. The clock is breached only once its elapsed time
+        exceeds the target, after :meth:`crossing`, which is the next opening either way."""
+        return self.crossing(calendar, target, calendar.on_close == "next_open")
 
     def first_instant_over(self, calendar: Calendar, amount: int) -> int | None:
         """The first instant at which the elapsed time is greater than ``amount``."""
@@ -187,6 +194,8 @@ class Cycle:
             self.crossing(calendar, target) if breached or state is not ClockState.PAUSED else None
         )
         due = None if state is ClockState.PAUSED else crossing
+        if due is not None and calendar.on_close == "close":
+            due = self.due(calendar, target)
         response = elapsed  # until the response, or to the end if it came after
         if responded is not None and not self._all_before(responded, now):
             response = self.elapsed(calendar, responded)
@@ -255,8 +264,12 @@ _SLOT_VALUES = operator.attrgetter(*_SLOTS)
 def latest_instant_after(calendar: Calendar, start: int, amount: int) -> int | None:
     """The latest instant with ``amount`` of business time since ``start``; ``None`` when the
     calendar never gets there (it never opens again, or only after the year 9998)."""
+    return _instant_after(calendar, start, amount, True)
+
+
+def _instant_after(calendar: Calendar, start: int, amount: int, latest: bool) -> int | None:
     try:
-        return calendar._add(start, amount, True)
+        return calendar._add(start, amount, latest)
     except CalendarError:
         return None
 

@@ -980,7 +980,7 @@ def _clock_attribute(step: _Step, cycle: Cycle, target: int | None, attribute: s
         return cycle.state(elapsed > target).value
     calendar = step.ticket.calendar()
     if attribute == "due_at":
-        return None if cycle.paused else cycle.crossing(calendar, target)
+        return None if cycle.paused else cycle.due(calendar, target)
     if attribute == "breached_at":
         return cycle.crossing(calendar, target) if elapsed > target else None
     raise AssertionError(f"unknown clock attribute {attribute}")  # pragma: no cover

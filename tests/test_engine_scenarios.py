@@ -455,6 +455,32 @@ def test_the_green_part_of_a_bar_lasts_until_the_first_public_answer(events: Eve
     assert (call.response, call.handling) == (18 * SECOND, timedelta(0))
 
 
+@pytest.mark.parametrize(
+    ("on_close", "due"), [("next_open", "2026-03-03T09:00:00Z"), ("close", "2026-03-02T17:00:00Z")]
+)
+def test_a_target_that_runs_out_at_closing_is_due_as_the_calendar_says(
+    events: Events, on_close: str, due: str
+) -> None:
+    engine = Engine.from_text(
+        f"""
+        calendar office {{ timezone "UTC"  hours mon-fri 09:00-17:00  on_close {on_close} }}
+        policy "P" {{ applies when true  calendar office  first_response within 8h }}
+        trigger "late" when first_response.overdue
+            then notify "lead" "due {{first_response.due_at}}"
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T09:00:00Z"))
+    evening = clock(engine, "T-1", "first_response", "2026-03-02T20:00:00Z")
+    assert (evening.state, evening.remaining, evening.due_at) == (
+        ClockState.RUNNING, timedelta(0), utc(due))  # fmt: skip
+    # Either way, no business time passes overnight: the breach comes as the office opens.
+    [late] = engine.advance(utc("2026-03-03T10:00:00Z"))
+    assert late.at == utc("2026-03-03T09:00:00.000001Z")
+    assert late.args == ("lead", f"due {utc(due).isoformat()}")
+    morning = clock(engine, "T-1", "first_response", "2026-03-03T10:00:00Z")
+    assert (morning.breached_at, morning.due_at) == (utc("2026-03-03T09:00:00Z"), utc(due))
+
+
 def test_a_holiday_in_the_middle_of_a_resolution_clock(events: Events) -> None:
     engine = Engine.from_text(
         OFFICE + 'policy "P" { applies when true  calendar office  resolution within 16h }'
