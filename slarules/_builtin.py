@@ -20,7 +20,7 @@ TICKET_ACTIONS = {
     "urge": "remind the handler that the ticket waits on them",
     "escalate": "hand the ticket to a higher level or a duty manager",
     "assign": "assign the ticket to an agent or group",
-    "set": 'set a ticket field, such as `set priority "urgent"`',
+    "set": 'set a ticket field, such as `set "priority" "urgent"`',
     "tag": "add tags to the ticket",
     "warn": "a target's warning threshold was passed (`warn at 80%`)",
 }

@@ -23,6 +23,7 @@ from slarules.conditions import (
 )
 from slarules.dsl import ast
 from slarules.dsl.formatter import format_condition
+from slarules.dsl.messages import Placeholder, message_parts, placeholder_path
 from slarules.dsl.schema import NODE_METRICS, Function
 from slarules.policyset import PolicySet
 
@@ -346,15 +347,14 @@ class _Compiler:
         )
 
     def template(self, text: str) -> Template:
-        parts: list[str | Evaluate] = []
-        rest = text
-        while "{" in rest and "}" in rest[rest.index("{") :]:
-            before, _, after = rest.partition("{")
-            path, _, rest = after.partition("}")
-            shown = compile_text(_reference(path.strip()), self.metrics, self.functions)
-            parts += [before, shown]
-        parts.append(rest)
-        return Template(tuple(part for part in parts if part != ""))
+        return Template(tuple(self._message_part(part) for part in message_parts(text)))
+
+    def _message_part(self, part: str | Placeholder) -> str | Evaluate:
+        if isinstance(part, str):
+            return part
+        path = placeholder_path(part)
+        assert path is not None, f"placeholder `{{{part.text}}}` passed validation"  # SLA107
+        return compile_text(_reference(path), self.metrics, self.functions)
 
     def action(self, action: ast.ActionCall) -> ActionProgram:
         arguments: list[Evaluate | Template] = [
@@ -422,6 +422,6 @@ def _dependency_order(metrics: Mapping[str, ast.MetricDecl]) -> list[ast.MetricD
     return ordered
 
 
-def _reference(path: str) -> ast.Reference:
+def _reference(path: tuple[str, ...]) -> ast.Reference:
     span = ast.Span(file="<placeholder>", line=1, column=1, end_line=1, end_column=1)
-    return ast.Reference(path=tuple(path.split(".")), span=span)
+    return ast.Reference(path=path, span=span)

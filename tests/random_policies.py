@@ -224,7 +224,7 @@ def action(draw: st.DrawFn, metrics: list[str]) -> str:
                 'escalate group "managers"',
                 "urge node.assignee",
                 'log "{METRIC.state} at {METRIC.percent}, {custom.wait} {created_at}"',
-                'set status "open"',
+                'set "status" "open"',
             ]
         )
     ).replace("METRIC", metric)

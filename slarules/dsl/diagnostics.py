@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "SLA104": "unknown action",
     "SLA105": "unknown function",
     "SLA106": "unknown field",
+    "SLA107": "invalid placeholder",
     # values
     "SLA201": "invalid calendar",
     "SLA202": "unknown time zone",
@@ -56,6 +57,7 @@ CODES: dict[str, str] = {
     "SLA307": "report function in a ticket condition",
     "SLA308": "clock values compared with each other",
     "SLA309": "a function of a running clock value",
+    "SLA310": "a field's value where its name is meant",
 }
 
 

@@ -17,6 +17,7 @@ from slarules.calendar import Calendar
 from slarules.dsl import ast
 from slarules.dsl.diagnostics import Diagnostic
 from slarules.dsl.hours import calendar_from_hours
+from slarules.dsl.messages import Placeholder, message_parts, placeholder_path
 from slarules.dsl.schema import (
     BUILTIN_FUNCTIONS,
     CLOCK_ATTRIBUTES,
@@ -395,8 +396,59 @@ def _check_actions(actions: Iterable[ast.ActionCall], context: _Context) -> None
         for argument in action.arguments:
             if isinstance(argument, ast.Reference):
                 context.reference_type(argument)
+            elif isinstance(argument, ast.StringLiteral):
+                _check_placeholders(argument, context)
+        _check_field_named(action, context)
         if action.every is not None:
             _positive(action.every, "a repeat interval", context.result)
+
+
+def _check_field_named(action: ast.ActionCall, context: _Context) -> None:
+    """``set`` names the field it sets; a bare name in an action is the ticket's value of that
+    field, so ``set status "open"`` would pass the current status, then ``"open"``."""
+    if action.name != "set" or not action.arguments:
+        return
+    first, *rest = action.arguments
+    if isinstance(first, ast.Reference) and context.is_ticket_field(first):
+        name = ".".join(first.path)
+        value = rest[0].value if rest and isinstance(rest[0], ast.StringLiteral) else "…"
+        context.result.warning(
+            "SLA310",
+            f"`set {name}` passes the ticket's current `{name}`, not the name of the field",
+            first.span,
+            help=f'write the field\'s name in quotes: `set "{name}" "{value}"`',
+        )
+
+
+def _check_placeholders(message: ast.StringLiteral, context: _Context) -> None:
+    """Each ``{name}`` of a message must read a value as a condition would."""
+    for part in message_parts(message.value):
+        if isinstance(part, str):
+            continue
+        span = _placeholder_span(message, part)
+        path = placeholder_path(part)
+        if path is None:
+            context.result.error(
+                "SLA107",
+                f"placeholder `{{{part.text}}}` is not a name",
+                span,
+                help="a placeholder names one value, as conditions do: `{id}`, "
+                "`{resolution.due_at}`, `{customer.tier}`; a message cannot show other text "
+                "in braces",
+            )
+        else:
+            context.reference_type(ast.Reference(path=path, span=span))
+
+
+def _placeholder_span(message: ast.StringLiteral, placeholder: Placeholder) -> ast.Span:
+    """Where the text between the placeholder's braces is, when the message is written on one
+    line with no escape; else the whole message."""
+    span = message.span
+    as_written = span.end_column - span.column - 2  # less the quotes
+    if span.line != span.end_line or as_written != len(message.value):
+        return span
+    column = span.column + 1 + placeholder.offset
+    return span.model_copy(update={"column": column, "end_column": column + len(placeholder.text)})
 
 
 def _check_schedule(schedule: ast.ScheduleDecl, context: _Context) -> None:
@@ -529,6 +581,11 @@ class _Context:
                     self.condition(operand)
                 return Type.BOOLEAN
         return Type.ANY  # pragma: no cover - every expression kind is matched above
+
+    def is_ticket_field(self, reference: ast.Reference) -> bool:
+        """Whether ``reference`` reads a ticket field, not a clock, the node or a predicate."""
+        head, *rest = reference.path
+        return not (head in self.metrics or head == "node" or (not rest and head in PREDICATES))
 
     def reference_type(self, reference: ast.Reference) -> Type:
         head, *rest = reference.path

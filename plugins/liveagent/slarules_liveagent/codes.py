@@ -38,7 +38,7 @@ STATUSES = MappingProxyType(
     }
 )
 
-# The letter that `set status "…"` writes. `hold` is not here: LiveAgent postpones a ticket
+# The letter that `set "status" "…"` writes. `hold` is not here: LiveAgent postpones a ticket
 # with its own call, which needs an instant (see actions.py). Chatting and calling are states
 # a conversation is in, not ones an API client can put a ticket into.
 SETTABLE_STATUSES = MappingProxyType(

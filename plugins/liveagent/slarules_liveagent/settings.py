@@ -32,7 +32,7 @@ class LiveAgentSettings(BaseModel):
     timezone: _Text = "UTC"
     # The tag that notify, urge and warn add; a LiveAgent Rule turns it into a note or an email.
     notify_tag: _Text = "sla-notify"
-    # How long `set status "hold"` postpones a ticket: LiveAgent's hold needs an end.
+    # How long `set "status" "hold"` postpones a ticket: LiveAgent's hold needs an end.
     hold_hours: Annotated[int, Field(gt=0)] = 24
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
 
