@@ -818,8 +818,10 @@ def serve(
 
     signal.signal(signal.SIGHUP, reload_on_hangup)
     click.echo(f"slarules serving {policy} on http://{host}:{port} (store {db})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-    runtime.close()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        runtime.close()  # closed already if it served; not if it could not start
 
 
 def _reload(runtime: Runtime, policy: str) -> None:

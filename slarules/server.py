@@ -74,7 +74,9 @@ def create_app(
     run_loop: bool = True,
 ) -> Starlette:
     """The application; with ``run_loop``, a thread fires timers and delivers actions while it
-    serves, and stops (after in-flight requests) on shutdown."""
+    serves, and stops (after in-flight requests) on shutdown, which then closes the runtime and
+    its store: a server stopped by a signal (uvicorn raises it again once it has shut down) ends
+    with the store's file whole, not in its write-ahead log."""
 
     def authorized(request: Request) -> bool:
         given = request.headers.get("authorization", "")
@@ -235,6 +237,7 @@ def create_app(
             runtime.wake()
             if run_loop:
                 loop.join()
+                runtime.close()
 
     routes = [
         Route("/", guarded(dashboard, needs_token=False)),  # it checks its token itself

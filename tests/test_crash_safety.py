@@ -111,6 +111,31 @@ class ServiceProcess:
         self.process.wait(timeout=30)
 
 
+def test_a_service_stopped_by_a_signal_leaves_its_whole_store_in_the_database_file(
+    tmp_path: Path,
+) -> None:
+    policy_file = tmp_path / "support.sla"
+    policy_file.write_text('policy "All" { applies when true  first_response within 1h }')
+    database = tmp_path / "slarules.db"
+    service = ServiceProcess(policy_file, database, tmp_path)
+    service.start()
+    created = {"id": "e1", "ticket": "T-1", "type": "ticket.created", "at": START.isoformat()}
+    answer = httpx.post(f"{service.url}/events", json=[created],
+                        headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    assert answer.status_code == 202
+    service.stop()  # SIGTERM, as a service manager stops it
+    # The file alone, as a backup copies it, holds everything: the log was written back.
+    assert not database.with_name("slarules.db-wal").exists()
+    copy = tmp_path / "copy" / "slarules.db"
+    copy.parent.mkdir()
+    copy.write_bytes(database.read_bytes())
+    store = SqliteStore(copy)
+    try:
+        assert [ticket.ticket for ticket in store.load().tickets] == ["T-1"]
+    finally:
+        store.close()
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing_and_skips_no_action(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
