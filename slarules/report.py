@@ -151,7 +151,7 @@ class ReportCount:
         self._rows = Summary(options.by, period=period, timezone=timezone)
         self._breaches = Breaches()
         self._contacts = _contact_count(options)
-        # Per period: the compliance of every metric but the contacts' one, and the contacts.
+        # Per period: the compliance of every clock, as the rows count it, and the contacts.
         self._compliance = Summary(("period",), period=period, timezone=timezone)
         self._calls: dict[str, ContactCount] = {}
         self._first_call: dict[str, datetime] = {}
@@ -170,8 +170,8 @@ class ReportCount:
                 continue
             self._rows.add(ticket, clock)
             self._breaches.add(ticket, clock)
+            self._compliance.add(ticket, clock)
             if clock.metric != options.contact_metric:
-                self._compliance.add(ticket, clock)
                 continue
             self._contacts.add(clock)
             label = period_label(started, options.period, options.timezone)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -284,7 +285,13 @@ def test_a_report_goes_over_the_clocks_once(files: tuple[Path, Path]) -> None:
     held = build_report(list(engine.measure(measured_at)), options)
     assert streamed.as_dict() == held.as_dict()
     periods = [(p["period"], p["met"], p["offered"]) for p in streamed.as_dict()["periods"]]
-    assert periods == [("2026-03-02T09:00+01:00", 2, 4), ("2026-03-03T09:00+01:00", 0, 0)]
+    assert periods == [("2026-03-02T09:00+01:00", 4, 4), ("2026-03-03T09:00+01:00", 0, 0)]
+    # A period's figures are those of its row when the report is by period: the calls' clocks
+    # count in its compliance too, as in the total and in the list of breaches.
+    by_period = build_report(replayed.measure(measured_at), replace(options, by=("period",)))
+    assert [(row.group["period"], row.met, row.breached) for row in by_period.rows] == [
+        (p.period, p.compliance.met, p.compliance.breached) for p in streamed.periods
+    ]
 
 
 def test_a_replay_measures_at_any_instant_and_names_bad_events(files: tuple[Path, Path]) -> None:
