@@ -35,6 +35,8 @@ def _through_adapter(action: Action, context: ActionContext) -> None:
             "none; use an action that needs no ticket (`log`, `webhook`, a plugin's)",
             permanent=True,
         )
+    if context.adapter_error is not None:
+        raise ActionError(context.adapter_error, permanent=True)
     if context.adapter is None:
         raise ActionError(
             f"`{action.name}` acts on ticket `{action.ticket}` in its helpdesk, but no adapter "

@@ -904,8 +904,6 @@ class Engine:
             spec.execute(action, context)
         except ActionError as error:
             return self._failed(action, attempt, str(error), error.retry_after, error.permanent)
-        except PluginError as error:  # the ticket's adapter is not installed or not configured
-            return self._failed(action, attempt, str(error), None, True)
         except Exception as error:
             return self._failed(action, attempt, _failure(error), None, False)
         self.stats.delivered += 1

@@ -174,13 +174,23 @@ class Plugins:
         return built
 
     def context(self, action: str, source: str | None, attempt: int) -> ActionContext:
-        """What the executor of ``action`` gets for a ticket fed by the adapter ``source``."""
+        """What the executor of ``action`` gets for a ticket fed by the adapter ``source``. An
+        adapter that cannot start (a setting missing) fails the actions that go through it,
+        and no other: a plugin's own action on that ticket still runs."""
+        adapter, unavailable = None, None
+        if source is not None:
+            try:
+                adapter = self.adapter(source)
+            except PluginError as error:
+                unavailable = str(error)
+        spec = self.adapters.get(source) if source is not None else None
         return ActionContext(
             source=source,
-            adapter=None if source is None else self.adapter(source),
-            adapter_actions=frozenset() if source is None else self.adapters[source].actions,
+            adapter=adapter,
+            adapter_actions=spec.actions if spec is not None else frozenset(),
             attempt=attempt,
             settings=self.settings_of(self._providers["slarules_actions"][action]),
+            adapter_error=unavailable,
         )
 
     def settings_of(self, plugin: str) -> dict[str, str]:

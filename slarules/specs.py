@@ -85,8 +85,9 @@ class InboundRequest:
 @dataclass(frozen=True)
 class ActionContext:
     """What an action's executor knows besides the action: the adapter of the helpdesk that feeds
-    the ticket (``None`` for tickets fed as normalized events), which attempt this is, and the
-    settings of the plugin that registered the action."""
+    the ticket (``None`` for tickets fed as normalized events, and when that adapter cannot
+    start: ``adapter_error`` then says why), which attempt this is, and the settings of the
+    plugin that registered the action."""
 
     source: str | None = None
     adapter: Adapter | None = None
@@ -94,6 +95,7 @@ class ActionContext:
     attempt: int = 1
     # The settings of the plugin that registered the action (`SLARULES_<PLUGIN>_<SETTING>`).
     settings: Mapping[str, str] = field(default_factory=dict)
+    adapter_error: str | None = None
 
 
 class Adapter(Protocol):

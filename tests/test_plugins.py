@@ -16,6 +16,7 @@ from engine_helpers import HOUR, MINUTE, Events, utc
 
 import slarules
 from slarules import Engine, load_policies, parse_policies
+from slarules.actions import Action
 from slarules.calendar import Calendar
 from slarules.cli import main
 from slarules.errors import (
@@ -26,7 +27,7 @@ from slarules.errors import (
 )
 from slarules.hookspecs import hookimpl
 from slarules.plugins import Plugins
-from slarules.specs import ActionSpec, CalendarSpec, FunctionSpec, InboundRequest
+from slarules.specs import ActionContext, ActionSpec, CalendarSpec, FunctionSpec, InboundRequest
 from slarules.testing import RecordingPlugin
 
 START = "2026-03-02T09:00:00Z"  # a Monday
@@ -550,6 +551,32 @@ def test_a_request_to_an_adapter_that_cannot_start_waits_and_is_authenticated_la
     assert engine.tickets() == ["T-1"]
     [refused] = engine.rejected  # taken through the adapter from the start: not authentic
     assert (refused.stage, refused.request()) == ("authentication", forged)
+
+
+class Pager:
+    """A plugin with an action of its own, which needs no helpdesk."""
+
+    def __init__(self) -> None:
+        self.paged: list[str] = []
+
+    @hookimpl
+    def slarules_actions(self) -> list[ActionSpec]:
+        return [ActionSpec(name="page", summary="page someone", execute=self._page)]
+
+    def _page(self, action: Action, context: ActionContext) -> None:
+        self.paged.append(action.ticket)
+
+
+def test_an_adapter_that_cannot_start_fails_its_own_actions_only() -> None:
+    recorder, pager = UnstartedRecorder(), Pager()
+    policy = POLICY.replace('tag "late"', 'tag "late", page "duty"')
+    engine = Engine.from_text(policy, plugins=[recorder, pager], entry_points=False)
+    engine.ingest(Events().created("T-1", START), source="recorder")
+    deliveries = engine.execute(engine.advance(utc(START) + 2 * HOUR))
+    outcome = {d.action.name: (d.ok, d.permanent, d.error) for d in deliveries}
+    assert outcome["page"] == (True, False, None)
+    assert outcome["tag"] == (False, True, "`SLARULES_RECORDER_TOKEN`: required")
+    assert pager.paged == ["T-1"]
 
 
 def test_rejected_requests_wait_for_an_adapter_that_is_gone() -> None:
