@@ -408,9 +408,12 @@ class Engine:
         self.failed += [delivery for delivery in deliveries if not delivery.ok]
         return deliveries
 
-    def retry_failed(self) -> list[Delivery]:
-        """Execute the failed actions again; those that fail again stay in :attr:`failed`."""
-        waiting, self.failed = self.failed, []
+    def retry_failed(self, permanent: bool = False) -> list[Delivery]:
+        """Execute the failed actions again, and with ``permanent`` those that failed for good
+        too (after a fix: a setting, a mapping); those that fail again stay in :attr:`failed`.
+        The engine reads no clock: the host waits out the deliveries' ``retry_after`` first."""
+        waiting = [item for item in self.failed if permanent or not item.permanent]
+        self.failed = [item for item in self.failed if not (permanent or not item.permanent)]
         deliveries = [self.deliver(item.action, item.attempt + 1) for item in waiting]
         self.failed += [delivery for delivery in deliveries if not delivery.ok]
         return deliveries

@@ -196,10 +196,16 @@ class Plugins:
     def settings_of(self, plugin: str) -> dict[str, str]:
         """A plugin's settings: the ones given in code over ``SLARULES_<PLUGIN>_<KEY>``."""
         prefix = environment_prefix(plugin)
+        # `SLARULES_ACME_DESK_TOKEN` is plugin `acme_desk`'s, not a `desk_token` of plugin `acme`.
+        longer = tuple(
+            environment_prefix(name)
+            for name, _ in self._manager.list_name_plugin()
+            if environment_prefix(name).startswith(prefix) and name != plugin
+        )
         found = {
             key[len(prefix) :].lower(): value
             for key, value in self._environ.items()
-            if key.startswith(prefix)
+            if key.startswith(prefix) and not (longer and key.startswith(longer))
         }
         found.update(self._settings.get(plugin, {}))
         return found

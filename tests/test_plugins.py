@@ -345,6 +345,12 @@ def test_a_ticket_with_no_adapter_fails_its_ticket_actions_permanently_and_keeps
     assert "no adapter feeds that ticket" in (delivery.error or "")
     assert len(engine.failed) == 3
     assert [failure.attempt for failure in recorder.failures] == [1, 1, 1]
+    # Retrying cannot help until the host is fixed: a retry leaves them, unless asked.
+    assert engine.retry_failed() == []
+    assert len(engine.failed) == 3
+    engine.ingest(Events().created("T-2", START), source="recorder")  # a ticket it can act on
+    assert [d.attempt for d in engine.retry_failed(permanent=True)] == [2, 2, 2]
+    assert len(engine.failed) == 3  # T-1 still has no adapter
 
 
 def test_failed_actions_are_kept_and_retried_with_the_attempt_counted() -> None:
@@ -404,6 +410,17 @@ def test_action_executors_get_their_plugins_settings_from_code_and_environment()
     engine.ingest(Events().created("T-1", START))
     engine.execute(engine.advance(utc(START) + 2 * HOUR))
     assert seen == [{"url": "http://127.0.0.1:9", "token": "t0k"}]
+
+
+def test_a_plugin_whose_name_extends_another_s_keeps_its_settings_to_itself() -> None:
+    nothing = {"slarules_actions": lambda: []}
+    plugins = Plugins(
+        [plugin("acme", **nothing), plugin("acme_desk", **nothing)],
+        entry_points=False,
+        environ={"SLARULES_ACME_TOKEN": "a", "SLARULES_ACME_DESK_TOKEN": "d"},
+    )
+    assert plugins.settings_of("acme") == {"token": "a"}
+    assert plugins.settings_of("acme_desk") == {"token": "d"}
 
 
 # -- notification hooks ------------------------------------------------------------------------
