@@ -160,7 +160,7 @@ def slarules_adapters() -> list[AdapterSpec]:
             name="$name",
             summary="$title webhooks and ticket actions",
             create=${cls}Adapter.from_settings,
-            actions=frozenset({"tag", "set", "notify"}),
+            actions=frozenset({"notify", "urge", "warn", "escalate", "tag", "set"}),
         )
     ]
 '''

@@ -46,7 +46,8 @@ def slarules_adapters() -> Sequence[AdapterSpec]:
     """The helpdesk adapters this plugin provides.
 
     Called once when the engine starts. Each adapter's name is its webhook path
-    (``POST /hooks/<name>``) and its settings prefix (``SLARULES_<NAME>_…``)::
+    (``POST /hooks/<name>``); its settings are those of the plugin that registers it
+    (``SLARULES_<PLUGIN>_…``, the plugin's entry-point name)::
 
         @hookimpl
         def slarules_adapters():
