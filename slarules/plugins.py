@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from slarules import _builtin, hookspecs
 from slarules._suggest import did_you_mean
 from slarules._version import __version__
-from slarules.dsl.schema import Function, Parameter, Type, Vocabulary
+from slarules.dsl.schema import BUILTIN_FUNCTIONS, Function, Parameter, Type, Vocabulary
 from slarules.errors import PluginError
 from slarules.settings import environment_prefix
 from slarules.specs import (
@@ -287,10 +287,22 @@ class Plugins:
                 ) from error
             for spec in _sequence(specs, kind, hook, plugin, label):
                 if spec.name in found:
+                    first = providers[spec.name]
+                    both = (
+                        f"twice by plugin `{plugin}` of {label}"
+                        if first == plugin
+                        else f"by both plugin `{first}` of {self._owners[first].label} and "
+                        f"plugin `{plugin}` of {label}"
+                    )
                     raise PluginError(
-                        f"{_KINDS[kind]} `{spec.name}` is registered by both "
-                        f"{self._owners[providers[spec.name]].label} and {label}; "
+                        f"{_KINDS[kind]} `{spec.name}` is registered {both}; "
                         "uninstall one, or block one plugin by name"
+                    )
+                if isinstance(spec, FunctionSpec) and spec.name in BUILTIN_FUNCTIONS:
+                    raise PluginError(
+                        f"function `{spec.name}` of plugin `{plugin}` of {label} has the name of "
+                        "a report function of the language, which policy files would call "
+                        "instead; name it otherwise"
                     )
                 found[spec.name] = spec
                 providers[spec.name] = plugin
@@ -315,10 +327,18 @@ _KINDS: dict[type, str] = {
 def _sequence(specs: object, kind: type[Spec], hook: str, plugin: str, label: str) -> list[Spec]:
     if isinstance(specs, kind):
         specs = [specs]
-    if not isinstance(specs, Sequence | tuple) or not all(isinstance(s, kind) for s in specs):
+    wrong = None
+    if not isinstance(specs, Sequence) or isinstance(specs, str | bytes):
+        wrong = f"got {type(specs).__name__}"
+    else:
+        for index, spec in enumerate(specs):
+            if not isinstance(spec, kind):
+                wrong = f"got a {type(specs).__name__} whose item {index} is {type(spec).__name__}"
+                break
+    if wrong is not None:
         raise PluginError(
             f"plugin `{plugin}` of {label}: `{hook}` must return a list of "
-            f"`{kind.__name__}`, got {type(specs).__name__}"
+            f"`{kind.__name__}`, {wrong}"
         )
     return list(specs)
 

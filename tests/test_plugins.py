@@ -75,13 +75,36 @@ def test_the_built_in_plugin_registers_ticket_actions_log_and_the_always_calenda
 def test_two_plugins_registering_one_action_name_both() -> None:
     with pytest.raises(PluginError) as error:
         Plugins([action_plugin("one", "page"), action_plugin("two", "page")], entry_points=False)
-    message = str(error.value)
-    assert "action `page` is registered by both" in message
-    assert message.count("a plugin registered in code") == 2
+    assert str(error.value) == (
+        "action `page` is registered by both plugin `one` of a plugin registered in code and "
+        "plugin `two` of a plugin registered in code; uninstall one, or block one plugin by name"
+    )
+
+
+def test_one_plugin_registering_a_name_twice() -> None:
+    twice = plugin(
+        "twice",
+        slarules_actions=lambda: [ActionSpec(name="page", summary="", execute=print)] * 2,
+    )
+    with pytest.raises(PluginError, match="action `page` is registered twice by plugin `twice`"):
+        Plugins([twice], entry_points=False)
+
+
+def test_a_function_cannot_take_the_name_of_a_report_function() -> None:
+    shadow = plugin(
+        "shadow",
+        slarules_functions=lambda: [
+            FunctionSpec(name="breaches", summary="", returns="number", implementation=lambda: 0)
+        ],
+    )
+    with pytest.raises(PluginError, match=r"function `breaches` of plugin `shadow` .* report"):
+        Plugins([shadow], entry_points=False)
 
 
 def test_a_plugin_cannot_take_a_built_in_name() -> None:
-    with pytest.raises(PluginError, match="action `tag` is registered by both slarules itself"):
+    with pytest.raises(
+        PluginError, match="`tag` is registered by both plugin `builtin` of slarules"
+    ):
         Plugins([action_plugin("mine", "tag")], entry_points=False)
 
 
@@ -99,9 +122,21 @@ def test_a_misspelt_hook_is_an_error_with_a_suggestion() -> None:
         Plugins([bad], entry_points=False)
 
 
-def test_a_hook_returning_something_else_than_specs_is_an_error() -> None:
-    bad = plugin("bad", slarules_actions=lambda: ["notify"])
-    with pytest.raises(PluginError, match="must return a list of `ActionSpec`, got list"):
+@pytest.mark.parametrize(
+    ("returned", "got"),
+    [
+        (["notify"], "got a list whose item 0 is str"),
+        ("", "got str"),
+        (None, "got NoneType"),
+        (
+            [CalendarSpec(name="x", summary="", calendar=Calendar.always())],
+            "got a list whose item 0 is CalendarSpec",
+        ),
+    ],
+)
+def test_a_hook_returning_something_else_than_specs_is_an_error(returned: object, got: str) -> None:
+    bad = plugin("bad", slarules_actions=lambda: returned)
+    with pytest.raises(PluginError, match=f"must return a list of `ActionSpec`, {got}"):
         Plugins([bad], entry_points=False)
 
 
