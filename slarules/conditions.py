@@ -519,12 +519,16 @@ def to_python(value: Any, kind: Type) -> Any:
 
 
 def from_python(value: Any, kind: Type) -> Any:
-    """A plugin function's result as conditions compare it. A duration must come as a
-    timedelta and an instant as an aware datetime: a number would be read in the engine's own
-    unit, so anything else raises, and the call reads as a missing value."""
+    """A plugin function's result as conditions compare it. It must be of the type the function
+    declares (``None`` is a missing value): a duration a timedelta and an instant an aware
+    datetime, since a number would be read in the engine's own unit; a boolean a bool, since
+    the text ``"false"`` would hold. Anything else raises, and the call reads as missing."""
     expected = _PYTHON_TYPES.get(kind)
-    if expected is not None and value is not None and not isinstance(value, expected):
-        raise TypeError(f"returned {type(value).__name__} `{value!r}`, not a {expected.__name__}")
+    if expected is not None and value is not None:
+        names, types = expected
+        # A bool is an int to Python, not a number to the language.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise TypeError(f"returned {type(value).__name__} `{value!r}`, not {names}")
     if isinstance(value, timedelta):
         return value // _MICROSECOND
     if isinstance(value, datetime):
@@ -532,4 +536,12 @@ def from_python(value: Any, kind: Type) -> Any:
     return value
 
 
-_PYTHON_TYPES: dict[Type, type] = {Type.DURATION: timedelta, Type.INSTANT: datetime}
+_PYTHON_TYPES: dict[Type, tuple[str, tuple[type, ...]]] = {
+    Type.DURATION: ("a timedelta", (timedelta,)),
+    Type.INSTANT: ("a datetime", (datetime,)),
+    Type.BOOLEAN: ("a bool", (bool,)),
+    Type.NUMBER: ("an int or a float", (int, float)),
+    Type.PERCENT: ("an int or a float", (int, float)),
+    Type.STRING: ("a str", (str,)),
+    Type.LIST: ("a list", (list, tuple)),
+}

@@ -313,6 +313,33 @@ def test_a_function_giving_a_bare_number_for_a_duration_reads_as_missing(
     assert "returned int `3600`, not a timedelta" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("returns", "given", "why"),
+    [
+        ("boolean", "false", "returned str `'false'`, not a bool"),
+        ("number", "12", "returned str `'12'`, not an int or a float"),
+        ("number", True, "returned bool `True`, not an int or a float"),
+        ("string", 7, "returned int `7`, not a str"),
+    ],
+)
+def test_a_function_giving_another_type_than_it_declares_reads_as_missing(
+    returns: str, given: object, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    functions = plugin(
+        "wrong",
+        slarules_functions=lambda: [
+            FunctionSpec(name="value", summary="", returns=returns, implementation=lambda: given)
+        ],
+    )
+    condition = "value()" if returns == "boolean" else "value() == value()"
+    engine = Engine.from_text(
+        f'trigger "t" when {condition} then log "x"', plugins=[functions], entry_points=False
+    )
+    # Missing, it is no value: true neither by itself (`"false"` was), nor equal to itself.
+    assert engine.ingest(Events().created("T-1", START)) == []
+    assert why in caplog.text
+
+
 def test_a_function_of_a_running_clock_cannot_be_timed() -> None:
     functions = plugin(
         "f",
