@@ -326,21 +326,21 @@ _KINDS: dict[type, str] = {
 
 def _sequence(specs: object, kind: type[Spec], hook: str, plugin: str, label: str) -> list[Spec]:
     if isinstance(specs, kind):
-        specs = [specs]
-    wrong = None
+        return [specs]
     if not isinstance(specs, Sequence) or isinstance(specs, str | bytes):
         wrong = f"got {type(specs).__name__}"
     else:
+        found: list[Spec] = []
         for index, spec in enumerate(specs):
             if not isinstance(spec, kind):
                 wrong = f"got a {type(specs).__name__} whose item {index} is {type(spec).__name__}"
                 break
-    if wrong is not None:
-        raise PluginError(
-            f"plugin `{plugin}` of {label}: `{hook}` must return a list of "
-            f"`{kind.__name__}`, {wrong}"
-        )
-    return list(specs)
+            found.append(spec)
+        else:
+            return found
+    raise PluginError(
+        f"plugin `{plugin}` of {label}: `{hook}` must return a list of `{kind.__name__}`, {wrong}"
+    )
 
 
 def _name_of(plugin: object) -> str:
