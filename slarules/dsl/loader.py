@@ -11,7 +11,7 @@ from pathlib import Path
 from slarules._resources import grammar_file
 from slarules.dsl import ast
 from slarules.dsl.diagnostics import Diagnostic
-from slarules.dsl.parser import parse_module
+from slarules.dsl.parser import parse_module, parse_module_and_problems
 from slarules.dsl.schema import Vocabulary
 from slarules.dsl.validate import PRELUDE, validate
 from slarules.errors import PolicyValidationError
@@ -96,7 +96,8 @@ class _Loading:
     ) -> Iterator[ast.Declaration]:
         """The declarations of a file, each include replaced by the included declarations."""
         self.sources[name] = text
-        module = parse_module(text, name)
+        module, problems = parse_module_and_problems(text, name)
+        self.problems += problems
         items: list[ast.Include | ast.Declaration] = [*module.includes, *module.declarations]
         items.sort(key=lambda item: (item.span.line, item.span.column))
         for item in items:

@@ -11,7 +11,7 @@ import functools
 import gc
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from lark import Lark, Token, Tree
@@ -107,6 +107,19 @@ _PUNCTUATION = object()
 
 def parse_module(text: str, file: str = "<text>") -> ast.Module:
     """Parse one policy file; raises :class:`~slarules.errors.PolicySyntaxError`."""
+    module, problems = parse_module_and_problems(text, file)
+    if problems:
+        raise PolicySyntaxError(problems, {file: text})
+    return module
+
+
+def parse_module_and_problems(
+    text: str, file: str = "<text>"
+) -> tuple[ast.Module, list[Diagnostic]]:
+    """Parse one policy file, and list the values the grammar accepts but that cannot be (a
+    date `2026-13-01`, a statement given twice): the tree leaves their statements out, so that
+    validation goes on and reports everything else with them. A syntax error still raises
+    :class:`~slarules.errors.PolicySyntaxError`, as nothing after it can be read."""
     text = text.removeprefix("\ufeff")  # a byte-order mark from Windows editors
     _check_limits(text, file)
     with _collector_paused():
@@ -116,8 +129,9 @@ def parse_module(text: str, file: str = "<text>") -> ast.Module:
             diagnostic = _syntax_diagnostic(error, text, file)
             raise PolicySyntaxError([diagnostic], {file: text}) from None
         _check_depth(tree, text, file)
-        module: ast.Module = _build(tree, file, text)
-    return module
+        builder = _AstBuilder(file)
+        module: ast.Module = builder.build(tree)
+    return module, builder.problems
 
 
 def parse_hours_spec(text: str, file: str = "<hours>") -> ast.WeeklyHours | ast.DateHours:
@@ -127,15 +141,11 @@ def parse_hours_spec(text: str, file: str = "<hours>") -> ast.WeeklyHours | ast.
     except UnexpectedInput as error:
         diagnostic = _syntax_diagnostic(error, text, file, whole="text")
         raise PolicySyntaxError([diagnostic], {file: text}) from None
-    line: ast.WeeklyHours | ast.DateHours = _build(tree, file, text)
+    builder = _AstBuilder(file)
+    line: ast.WeeklyHours | ast.DateHours | None = builder.build(tree)
+    if line is None or builder.problems:
+        raise PolicySyntaxError(builder.problems, {file: text})
     return line
-
-
-def _build(tree: Tree[Token], file: str, text: str) -> Any:
-    try:
-        return _AstBuilder(file).build(tree)
-    except _BadToken as error:
-        raise PolicySyntaxError([error.diagnostic], {file: text}) from None
 
 
 @contextlib.contextmanager
@@ -369,12 +379,9 @@ def _point(file: str, line: int, column: int, width: int = 1) -> ast.Span:
 # -- tree to AST -----------------------------------------------------------------------------
 
 
-class _BadToken(Exception):
-    """A token the grammar accepts but whose value is impossible, such as `2026-13-45`."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
+# What an impossible duration (`100000000d`) reads as, its error reported: one that every check
+# of the durations it may be takes.
+_STAND_IN_DURATION = timedelta(seconds=1)
 
 
 class _AstBuilder:
@@ -387,6 +394,9 @@ class _AstBuilder:
 
     def __init__(self, file: str) -> None:
         self.source = file
+        # Values the grammar accepts but that cannot be, such as `2026-13-45`: their
+        # statements are left out of the tree.
+        self.problems: list[Diagnostic] = []
 
     def build(self, tree: Tree[Token]) -> Any:
         # Each built value sits on `built` with its source position on `places`. Keywords and
@@ -445,12 +455,12 @@ class _AstBuilder:
     def _single(self, statements: list[tuple[str, Any]], kind: str) -> Any:
         """The one statement of a kind in a block, or None; a second one is an error."""
         found = [item for statement_kind, item in statements if statement_kind == kind]
-        if len(found) > 1:
-            raise _BadToken(
+        for again in found[1:]:
+            self.problems.append(
                 Diagnostic(
                     "SLA305",
                     f"`{kind}` is given twice in this block",
-                    found[1].span,
+                    again.span,
                     help=f"keep one `{kind}`; the first is on line {found[0].span.line}",
                 )
             )
@@ -487,7 +497,8 @@ class _AstBuilder:
         try:
             value = parse_duration(token)
         except SlaRulesError as error:
-            raise _BadToken(Diagnostic("SLA203", str(error), self._token_span(token))) from None
+            self.problems.append(Diagnostic("SLA203", str(error), self._token_span(token)))
+            value = _STAND_IN_DURATION  # so that what reads it is checked too
         return ast.DurationLiteral(span=self._token_span(token), value=value)
 
     def percent(self, meta: _Place | None, children: list[Any]) -> ast.PercentLiteral:
@@ -507,18 +518,19 @@ class _AstBuilder:
         items = tuple(child for child in children if child is not None)
         return ast.ListLiteral(span=self._span(meta), items=items)
 
-    def DATE(self, token: Token) -> tuple[date, ast.Span]:
+    def DATE(self, token: Token) -> tuple[date, ast.Span] | None:
         try:
             return date.fromisoformat(token), self._token_span(token)
         except ValueError:
-            raise _BadToken(
+            self.problems.append(
                 Diagnostic(
                     "SLA206",
                     f"invalid date `{token}`",
                     self._token_span(token),
                     help="write dates as YYYY-MM-DD, like `2026-12-24`",
                 )
-            ) from None
+            )
+            return None  # its holiday or hours line is left out
 
     # -- conditions --
 
@@ -587,7 +599,8 @@ class _AstBuilder:
     # -- calendars --
 
     def calendar(self, meta: _Place | None, children: list[Any]) -> ast.CalendarDecl:
-        name, *statements = children
+        name, *given = children
+        statements = [item for item in given if item is not None]  # None: an invalid date
         hours = tuple(item for item in statements if not isinstance(item, tuple))
         settings = [item for item in statements if isinstance(item, tuple)]
         return ast.CalendarDecl(
@@ -605,10 +618,12 @@ class _AstBuilder:
     def timezone(self, meta: _Place | None, children: list[Any]) -> tuple[str, Any]:
         return "timezone", children[0]
 
-    def holiday(self, meta: _Place | None, children: list[Any]) -> tuple[str, Any]:
-        (day, _), *label = children
+    def holiday(self, meta: _Place | None, children: list[Any]) -> tuple[str, Any] | None:
+        dated, *label = children
+        if dated is None:
+            return None
         return "holiday", ast.Holiday(
-            span=self._span(meta), day=day, label=label[0].value if label else None
+            span=self._span(meta), day=dated[0], label=label[0].value if label else None
         )
 
     def on_close(self, meta: _Place | None, children: list[Token]) -> tuple[str, Any]:
@@ -619,13 +634,19 @@ class _AstBuilder:
         days, spans = children
         return ast.WeeklyHours(span=self._span(meta), days=days, spans=spans)
 
-    def date_hours(self, meta: _Place | None, children: list[Any]) -> ast.DateHours:
-        (day, _), spans = children
-        return ast.DateHours(span=self._span(meta), day=day, spans=spans)
+    def date_hours(self, meta: _Place | None, children: list[Any]) -> ast.DateHours | None:
+        dated, spans = children
+        return (
+            None
+            if dated is None
+            else ast.DateHours(span=self._span(meta), day=dated[0], spans=spans)
+        )
 
-    def date_closed(self, meta: _Place | None, children: list[Any]) -> ast.DateHours:
-        (day, _), *_closed = children
-        return ast.DateHours(span=self._span(meta), day=day, spans=())
+    def date_closed(self, meta: _Place | None, children: list[Any]) -> ast.DateHours | None:
+        dated, *_closed = children
+        return (
+            None if dated is None else ast.DateHours(span=self._span(meta), day=dated[0], spans=())
+        )
 
     def days(self, meta: _Place | None, children: list[str]) -> tuple[str, ...]:
         return tuple(children)
