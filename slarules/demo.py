@@ -279,7 +279,7 @@ def run_demo(seed: int, day: date, store_url: str) -> DemoRun:
     for arrival, event in zip(generated.arrivals, generated.events, strict=True):
         clock.now = arrival
         actions += runtime.advance()
-        actions += runtime.ingest_many([event])[0]
+        actions += runtime.ingest_many([event]).actions
     clock.now = generated.end
     actions += runtime.advance()
     engine = runtime.engine

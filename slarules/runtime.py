@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from slarules.actions import Action
 from slarules.dsl.loader import load_policies
@@ -34,7 +35,7 @@ from slarules.plugins import Plugins
 from slarules.specs import InboundRequest
 from slarules.store import Change, OutboxEntry, Store, StoreError, TicketRecord
 
-__all__ = ["DEFAULT_MAX_AGE", "Backoff", "Runtime"]
+__all__ = ["DEFAULT_MAX_AGE", "Backoff", "Ingested", "Runtime"]
 
 Clock = Callable[[], datetime]
 _logger = logging.getLogger("slarules.runtime")
@@ -59,6 +60,15 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0.0, min(self.cap, self.base * self.factor ** (attempt - 1)))
+
+
+class Ingested(NamedTuple):
+    """What a batch gave: the actions it made due, the events it rejected (kept), and how many
+    of its events were repeats of ones already taken (ignored)."""
+
+    actions: list[Action]
+    rejected: list[Rejected]
+    duplicates: int
 
 
 class Runtime:
@@ -138,18 +148,16 @@ class Runtime:
             finally:
                 self._commit(actions)
 
-    def ingest_many(
-        self, events: Iterable[EventInput], source: str | None = None
-    ) -> tuple[list[Action], list[Rejected]]:
+    def ingest_many(self, events: Iterable[EventInput], source: str | None = None) -> Ingested:
         """Ingest a batch in one transaction: the good events and the rejected ones (kept) are
-        stored together; return the actions and the rejections."""
+        stored together; return the actions, the rejections and the repeats ignored."""
         with self._lock:
             engine = self.engine
-            known = len(engine.rejected)
+            known, repeats = len(engine.rejected), engine.stats.duplicates
             actions: list[Action] = []
             try:
                 actions = engine.ingest_many(events, source)
-                return actions, engine.rejected[known:]
+                return Ingested(actions, engine.rejected[known:], engine.stats.duplicates - repeats)
             finally:
                 self._commit(actions)
 

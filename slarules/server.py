@@ -143,9 +143,13 @@ def create_app(
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             return _error(400, f"the body is not JSON: {error}")
         items = payload if isinstance(payload, list) else [payload]
-        actions, rejected = await run_in_threadpool(runtime.ingest_many, items)
+        actions, rejected, duplicates = await run_in_threadpool(runtime.ingest_many, items)
         runtime.wake()
-        answer = {"accepted": len(items) - len(rejected), "actions": len(actions)}
+        answer = {
+            "accepted": len(items) - len(rejected) - duplicates,
+            "duplicates": duplicates,
+            "actions": len(actions),
+        }
         if rejected:
             # The good events are stored; the bad ones are kept for `slarules deadletters`.
             reasons = [

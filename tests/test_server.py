@@ -78,8 +78,13 @@ def running_service(
 
 def test_events_in_clocks_out(service: Service) -> None:
     events = Events()
-    answer = service.post("/events", [events.created("T-1", START), events.created("T-2", START)])
-    assert (answer.status_code, answer.json()) == (202, {"accepted": 2, "actions": 0})
+    first = events.created("T-1", START)
+    answer = service.post("/events", [first, events.created("T-2", START)])
+    assert (answer.status_code, answer.json()) == (
+        202, {"accepted": 2, "duplicates": 0, "actions": 0})  # fmt: skip
+    # Sent again (a client's retry), an event is a repeat, not a new one.
+    again = service.post("/events", [first, events.created("T-3", START)])
+    assert again.json() == {"accepted": 1, "duplicates": 1, "actions": 0}
     clocks = service.get("/tickets/T-1/clocks?at=2026-03-02T09:30:00%2B00:00").json()
     assert [(c["metric"], c["state"], c["due_at"]) for c in clocks] == [
         ("first_response", "running", "2026-03-02T10:00:00Z")
@@ -169,6 +174,14 @@ def test_metrics_in_the_prometheus_text_format(service: Service) -> None:
     assert "slarules_actions_total 1\n" in text
     assert "slarules_timers_pending 0\n" in text
     assert service.get("/healthz", token=None).json() == {"status": "ok"}
+
+
+def test_counters_start_from_zero_with_the_process(tmp_path: Path) -> None:
+    with running_service(tmp_path) as service:
+        service.post("/events", Events().created("T-1", START))
+    with running_service(tmp_path) as restarted:  # the same store
+        assert restarted.runtime.engine.tickets() == ["T-1"]
+        assert "slarules_events_ingested_total 0\n" in restarted.get("/metrics", token=None).text
 
 
 def test_an_invalid_policy_file_is_refused_on_reload_and_the_old_one_keeps_running(

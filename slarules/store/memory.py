@@ -46,7 +46,7 @@ class MemoryStore(Store):
             now=self._now,
             tickets=tickets,
             rejected=list(self._rejected.values()),
-            stats=EngineStats(events=len(self._events)),
+            stats=EngineStats(),  # counters start from zero with the process
         )
 
     def events(self) -> Iterator[Event]:
