@@ -430,12 +430,17 @@ def simulate(policy: str, events: str, until: datetime | None, output_format: st
         actions.extend(engine.ingest(payload))  # a bad event also lands in engine.rejected
         instants.append(Event.parse(payload).at)
 
-    _replay_file(Path(events), take)
+    bad_lines = _replay_file(Path(events), take)
     end = until or max(instants, default=None)
     if end is None:
         raise click.ClickException(f"{events}: no valid events")
     actions += engine.advance(end)
-    actions.sort(key=lambda action: (action.at, action.key))
+    # As of --at: what the events after it made happen has not happened yet.
+    later = sum(1 for instant in instants if instant > end)
+    actions = sorted(
+        (action for action in actions if action.at <= end),
+        key=lambda action: (action.at, action.key),
+    )
     clocks = [clock for ticket in engine.tickets() for clock in engine.clocks(ticket, end)]
     if output_format == "json":
         payload = {
@@ -449,9 +454,10 @@ def simulate(policy: str, events: str, until: datetime | None, output_format: st
     zone = ZoneInfo("UTC")
     console = _console()
     stats = engine.stats
+    after = f", {later} after {end.isoformat()} not counted" if later else ""
     console.print(
         f"{stats.events} events, {stats.duplicates} repeated ids ignored, "
-        f"{stats.rejected} rejected, {stats.replays} late (history replayed)"
+        f"{bad_lines} bad lines skipped, {stats.replays} late (history replayed){after}"
     )
     console.print(clocks_table(clocks, zone, title=f"Clocks at {end.isoformat()}"))
     console.print(actions_table(actions, zone, title="Actions, at the instant they fire"))
@@ -644,9 +650,10 @@ def _csv(built: Report) -> str:
     return buffer.getvalue()
 
 
-def _replay_file(path: Path, take: Callable[[dict[str, Any]], object]) -> None:
+def _replay_file(path: Path, take: Callable[[dict[str, Any]], object]) -> int:
     """Give every line's JSON object to ``take``, in file order; a bad line is reported with its
-    number and skipped."""
+    number and skipped. Returns how many were."""
+    bad = 0
     for number, line in enumerate(lines(path), start=1):
         if not line.strip():
             continue
@@ -654,6 +661,8 @@ def _replay_file(path: Path, take: Callable[[dict[str, Any]], object]) -> None:
             take(json_object(line))
         except (BadLine, EventError) as problem:
             click.echo(f"{path}:{number}: {problem}", err=True)
+            bad += 1
+    return bad
 
 
 # -- plugins -----------------------------------------------------------------------------------

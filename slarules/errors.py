@@ -6,6 +6,7 @@ them all in one place and still tell them apart.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -82,7 +83,7 @@ class EventError(SlaRulesError, ValueError):
     def __init__(self, problems: Iterable[tuple[str, str]], payload: object = None) -> None:
         self.problems = tuple(problems)
         self.payload = payload
-        event_id = payload.get("id") if isinstance(payload, Mapping) else None
+        event_id = _event_id(payload)
         subject = f"event `{event_id}`" if isinstance(event_id, str) and event_id else "event"
         details = "; ".join(f"`{field}`: {reason}" for field, reason in self.problems)
         super().__init__(f"{subject} rejected: {details}")
@@ -101,6 +102,16 @@ class EventError(SlaRulesError, ValueError):
         if others:
             reason += "; also " + "; ".join(f"`{place}`: {why}" for place, why in others)
         return PayloadError(where, reason)
+
+
+def _event_id(payload: object) -> object:
+    """The id a rejected payload gives its event, if any: a JSON text is read for it."""
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError:  # not JSON, or not UTF-8
+            return None
+    return payload.get("id") if isinstance(payload, Mapping) else None
 
 
 class PluginError(SlaRulesError):

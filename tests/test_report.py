@@ -480,7 +480,8 @@ def test_an_events_file_read_in_chunks_and_processes_is_the_replay_of_its_lines(
     assert replayed.latest == one_by_one.latest
     assert [number for number, _ in problems] == [number for number, _ in bad]
     assert [what.split(":")[0] for _, what in problems] == [
-        "not JSON", "not an event", "not an event", "not UTF-8 text", "event rejected"]  # fmt: skip
+        "not JSON", "not an event", "not an event", "not UTF-8 text",
+        "event `n` rejected"]  # fmt: skip
     assert sum(progress) == path.stat().st_size
     assert len(progress) > 1 if chunk else len(progress) == 1
 
@@ -513,7 +514,8 @@ def test_a_store_read_in_spans_and_processes_is_the_replay_of_its_events(
     assert progress == [(taken, spans) for taken in range(1, spans + 1)]
     assert list(replayed._histories.items()) == list(one_by_one._histories.items())
     assert (replayed.events, replayed.latest) == (one_by_one.events, one_by_one.latest)
-    assert [(number, what.split(":")[0]) for number, what in problems] == [(301, "event rejected")]
+    assert [(number, what.split(":")[0]) for number, what in problems] == [
+        (301, "event `x` rejected")]  # fmt: skip
 
 
 @pytest.mark.skipif(not _CAN_FORK, reason="one process reads the events where none forks")

@@ -47,7 +47,7 @@ def test_text_output_shows_clocks_and_actions_with_their_instants(tmp_path: Path
     assert "breached 2026-03-02 10:00:00 UTC" in result.output  # T-1's first response
     assert "lead" in result.output
     assert "due 2026-03-02 13:30:00 UTC" in result.output  # T-2's resolution
-    assert "3 events, 0 repeated ids ignored, 0 rejected" in result.output
+    assert "3 events, 0 repeated ids ignored, 0 bad lines skipped" in result.output
 
 
 def test_json_output(tmp_path: Path) -> None:
@@ -85,6 +85,29 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_goes_on(tmp_path:
     assert payload["at"] == "2026-03-02T10:30:00+00:00"  # the latest valid event
     assert {c["ticket"] for c in payload["clocks"]} == {"T-1", "T-2", "T-3"}
     assert len(payload["rejected"]) == 1
+
+
+def test_the_summary_counts_every_bad_line(tmp_path: Path) -> None:
+    naive = json.dumps({**EVENTS[0], "id": "e8", "at": "2026-03-02T09:00:00"})
+    policy, events = files(tmp_path, ["{not json", "[1, 2]", naive])
+    result = CliRunner().invoke(main, ["simulate", policy, events])
+    assert "3 events, 0 repeated ids ignored, 3 bad lines skipped" in result.stdout
+
+
+def test_as_of_an_earlier_instant_later_events_have_not_happened(tmp_path: Path) -> None:
+    later = {"id": "e9", "ticket": "T-3", "type": "ticket.created", "at": "2026-03-02T10:30:00Z"}
+    policy, events = files(tmp_path, [json.dumps(later)])
+    result = CliRunner().invoke(
+        main, ["simulate", policy, events, "--at", "2026-03-02T09:35:00Z", "--format", "json"]
+    )
+    payload = json.loads(result.stdout)
+    # T-2's reply at 09:40 has not come: its first response runs; T-1's is not late yet
+    # (it is at 10:00, before T-3 comes).
+    states = {(c["ticket"], c["metric"]): c["state"] for c in payload["clocks"]}
+    assert states["T-2", "first_response"] == "running"
+    assert payload["actions"] == []
+    text = CliRunner().invoke(main, ["simulate", policy, events, "--at", "2026-03-02T09:35:00Z"])
+    assert "2 after 2026-03-02T09:35:00+00:00 not counted" in text.stdout
 
 
 def test_lines_that_are_not_event_objects_are_reported(tmp_path: Path) -> None:
