@@ -255,11 +255,13 @@ def _syntax_diagnostic(
         "SLA001",
         f"unexpected `{token}`; expected {_expected(error)}",
         _point(file, line, column, len(str(token))),
-        help=_context_hint(token, text) or _label(error, text) or _keyword_hint(str(token), error),
+        help=_context_hint(token, text, error)
+        or _label(error, text)
+        or _keyword_hint(str(token), error),
     )
 
 
-def _context_hint(token: Token, text: str) -> str | None:
+def _context_hint(token: Token, text: str, error: UnexpectedInput) -> str | None:
     """Hints from the word before the unexpected token."""
     previous = re.search(r"([A-Za-z_][\w-]*)\s+$", text[: token.start_pos or 0])
     word = previous.group(1) if previous else ""
@@ -267,7 +269,26 @@ def _context_hint(token: Token, text: str) -> str | None:
         return "write `not-in` with a hyphen, or `not (x in [...])`"
     if word in _DECLARATION_KEYWORDS and token.type == "STRING":  # read as a name, not a keyword
         return f"`{word}` starts a new block here: the block before it may be missing its `}}`"
+    if word and _accepted(error) == {"WITHIN"}:  # the word was read as a target's metric
+        if word.lower() in _keywords() and word != word.lower():
+            return f"keywords are lower case: write `{word.lower()}`, not `{word}`"
+        suggestion = did_you_mean(word, _keywords())
+        if suggestion:
+            return (
+                f"`{word}` reads as the metric of a target (`{word} within 4h`); is it a "
+                f"misspelt keyword?{suggestion}"
+            )
     return None
+
+
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """The language's keywords: `policy`, `calendar`, `applies`, `and`…"""
+    return frozenset(
+        terminal.pattern.value
+        for terminal in _parser().terminals
+        if terminal.pattern.type == "str" and terminal.pattern.value.isidentifier()
+    )
 
 
 def _label(error: UnexpectedInput, text: str) -> str | None:
