@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "SLA308": "clock values compared with each other",
     "SLA309": "a function of a running clock value",
     "SLA310": "a field's value where its name is meant",
+    "SLA311": "unknown ticket field",
 }
 
 

@@ -403,6 +403,15 @@ def _check_actions(actions: Iterable[ast.ActionCall], context: _Context) -> None
             _positive(action.every, "a repeat interval", context.result)
 
 
+def _text_field(expression: ast.Expression) -> bool:
+    """Whether ``expression`` is a ticket field the language knows holds text (`priority`)."""
+    return (
+        isinstance(expression, ast.Reference)
+        and len(expression.path) == 1
+        and TICKET_FIELDS.get(expression.path[0]) is Type.STRING
+    )
+
+
 def _check_field_named(action: ast.ActionCall, context: _Context) -> None:
     """``set`` names the field it sets; a bare name in an action is the ticket's value of that
     field, so ``set status "open"`` would pass the current status, then ``"open"``."""
@@ -594,8 +603,18 @@ class _Context:
         if head == "node" and rest:
             return self._attribute(reference, NODE_ATTRIBUTES, "a node", rest)
         if not rest:
-            return PREDICATES.get(head) or TICKET_FIELDS.get(head, Type.ANY)
+            known = PREDICATES.get(head) or TICKET_FIELDS.get(head)
+            if known is None and (suggestion := did_you_mean(head, TICKET_FIELDS)):
+                self.unknown_field(reference, f"`{head}` is no field slarules knows{suggestion}")
+            return known or Type.ANY
         if head in OPEN_OBJECTS:
+            return Type.ANY
+        if head == "ticket":
+            self.unknown_field(
+                reference,
+                f"`{'.'.join(reference.path)}` reads a field named `ticket`; the ticket's own "
+                f"fields are named alone: `{'.'.join(rest)}`",
+            )
             return Type.ANY
         if len(rest) == 1 and rest[0] in CLOCK_ATTRIBUTES and did_you_mean(head, self.metrics):
             # `resolutoin.remaining` is a misspelt clock, not a custom field.
@@ -705,9 +724,29 @@ class _Context:
                 help="docs/reports.md shows each with a worked example",
             )
 
+    def unknown_field(self, reference: ast.Reference, message: str) -> None:
+        """A warning: fields are open, so an unknown one may be the helpdesk's own, but this one
+        looks like a mistake, and a condition on a field no ticket has never holds."""
+        self.result.warning(
+            "SLA311",
+            message,
+            reference.span,
+            help="a field of your helpdesk's by that name is fine (a custom field can also go "
+            "under `custom.`); else the condition reads a field no ticket has",
+        )
+
     def comparison(self, comparison: ast.Comparison) -> None:
         left, right = self.type_of(comparison.left), self.type_of(comparison.right)
         operator = comparison.operator
+        sides = (comparison.left, comparison.right)
+        for word, other in (sides, sides[::-1]):
+            if _text_field(other) and self._unknown_bare_name(word):
+                assert isinstance(word, ast.Reference)
+                self.unknown_field(
+                    word,
+                    f"`{word.path[0]}` reads a ticket field of that name; the text is "
+                    f'written in quotes: `"{word.path[0]}"`',
+                )
         if operator in ("in", "not-in"):
             if right not in (Type.LIST, Type.ANY):
                 self._type_error(comparison, f"`{operator}` needs a list on its right", right)
@@ -729,6 +768,20 @@ class _Context:
             self._mismatch(comparison, left, right, comparison.span)
         elif operator not in ("==", "!=") and left not in ORDERED:
             self._type_error(comparison, f"`{operator}` cannot order", left)
+
+    def _unknown_bare_name(self, expression: ast.Expression) -> bool:
+        """Whether ``expression`` is a name alone that nothing defines: `urgent` in
+        `priority == urgent`, where the text `"urgent"` was meant."""
+        if not isinstance(expression, ast.Reference) or len(expression.path) != 1:
+            return False
+        name = expression.path[0]
+        return not (
+            name in TICKET_FIELDS
+            or name in PREDICATES
+            or name in OPEN_OBJECTS
+            or name in self.metrics
+            or did_you_mean(name, TICKET_FIELDS)  # warned about already
+        )
 
     def _mismatch(
         self, comparison: ast.Comparison, left: Type, right: Type, span: ast.Span
