@@ -263,13 +263,26 @@ class Plugins:
         for name, plugin in self._manager.list_name_plugin():
             if plugin is None:
                 continue
+            label = self._owners[name].label
             for attribute in dir(plugin):
-                if attribute.startswith("slarules_") and not hasattr(hookspecs, attribute):
+                if not attribute.startswith("slarules_"):
+                    continue
+                if not hasattr(hookspecs, attribute):
                     known = [h for h in vars(hookspecs) if h.startswith("slarules_")]
                     raise PluginError(
-                        f"plugin `{name}` of {self._owners[name].label} implements "
-                        f"`{attribute}`, which is not a slarules hook"
-                        f"{did_you_mean(attribute, known)}"
+                        f"plugin `{name}` of {label} implements `{attribute}`, which is not a "
+                        f"slarules hook{did_you_mean(attribute, known)}"
+                    )
+                options = self._manager.parse_hookimpl_opts(plugin, attribute)
+                if options is None:
+                    raise PluginError(
+                        f"plugin `{name}` of {label} has `{attribute}` without "
+                        "`@slarules.hookimpl`: it would never be called"
+                    )
+                if options.get("hookwrapper") or options.get("wrapper"):
+                    raise PluginError(
+                        f"plugin `{name}` of {label} implements `{attribute}` as a wrapper; "
+                        "slarules calls its hooks directly: drop `hookwrapper`/`wrapper`"
                     )
 
     def _collect(self, hook: str, kind: type[Spec]) -> dict[str, Spec]:

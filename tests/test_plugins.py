@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,6 +114,29 @@ def test_blocking_the_built_in_plugin_frees_its_names() -> None:
         [action_plugin("mine", "tag", executed)], block=["builtin"], entry_points=False
     )
     assert set(plugins.actions) == {"tag"}
+
+
+class Unmarked:
+    def slarules_on_breach(self, clock: object) -> None:
+        """Forgot @hookimpl: pluggy would skip it, and breaches would go unheard."""
+
+
+class Wrapping:
+    @hookimpl(hookwrapper=True)
+    def slarules_on_breach(self, clock: object) -> Iterator[None]:
+        yield
+
+
+@pytest.mark.parametrize(
+    ("plugged", "why"),
+    [
+        (Unmarked(), "has `slarules_on_breach` without `@slarules.hookimpl`"),
+        (Wrapping(), "implements `slarules_on_breach` as a wrapper"),
+    ],
+)
+def test_a_hook_that_would_never_be_called_is_an_error(plugged: object, why: str) -> None:
+    with pytest.raises(PluginError, match=why):
+        Plugins([plugged], entry_points=False)
 
 
 def test_a_misspelt_hook_is_an_error_with_a_suggestion() -> None:
