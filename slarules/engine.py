@@ -843,19 +843,28 @@ class Engine:
         return emit
 
     def _notify(self, actions: list[Action]) -> list[Action]:
-        """Tell the plugins about breaches and warnings; the actions pass through."""
+        """Tell the plugins about breaches and warnings, in the order they came due; the
+        actions pass through."""
         breaches, self._breaches = self._breaches, []
         plugins = self.plugins
-        if breaches and plugins.has_listeners("slarules_on_breach"):
-            for breach in breaches:
-                clock = self._clock_at(breach.ticket, breach.metric, breach.cycle, breach.at)
+        notices: list[tuple[int, Breach | Action]] = []
+        if plugins.has_listeners("slarules_on_breach"):
+            notices += [(breach.at, breach) for breach in breaches]
+        if plugins.has_listeners("slarules_on_warning"):
+            notices += [
+                (to_micros(action.at), action)
+                for action in actions
+                if action.name == "warn" and action.clock is not None
+            ]
+        notices.sort(key=lambda notice: notice[0])
+        for at, item in notices:
+            if isinstance(item, Breach):
+                clock = self._clock_at(item.ticket, item.metric, item.cycle, at)
                 plugins.notify("slarules_on_breach", clock=clock)
-        if actions and plugins.has_listeners("slarules_on_warning"):
-            for action in actions:
-                if action.name == "warn" and action.clock is not None:
-                    at = to_micros(action.at)
-                    clock = self._clock_at(action.ticket, action.clock, action.cycle, at)
-                    plugins.notify("slarules_on_warning", action=action, clock=clock)
+            else:
+                assert item.clock is not None
+                clock = self._clock_at(item.ticket, item.clock, item.cycle, at)
+                plugins.notify("slarules_on_warning", action=item, clock=clock)
         return actions
 
     def _clock_at(self, ticket: str, metric: str, cycle: int | None, at: int) -> Clock:

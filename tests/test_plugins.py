@@ -536,6 +536,19 @@ def test_on_warning_gets_the_warn_action_and_its_clock() -> None:
     assert (clock.metric, clock.percent) == ("first_response", 50.0)
 
 
+def test_listeners_hear_of_warnings_and_breaches_in_the_order_they_came_due() -> None:
+    heard: list[tuple[str, str]] = []
+    listener = plugin(
+        "listener",
+        slarules_on_breach=lambda clock: heard.append(("breach", clock.metric)),
+        slarules_on_warning=lambda action, clock: heard.append(("warning", clock.metric)),
+    )
+    engine = Engine.from_text(POLICY, plugins=[listener], entry_points=False)
+    engine.ingest(Events().created("T-1", START))
+    engine.advance(utc(START) + 2 * HOUR)  # the warning at 30 minutes, the breach at 1 hour
+    assert heard == [("warning", "first_response"), ("breach", "first_response")]
+
+
 def test_a_notification_hook_that_raises_is_kept_and_the_engine_goes_on() -> None:
     def broken(clock: object) -> None:
         raise RuntimeError("pager down")
