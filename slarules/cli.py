@@ -915,8 +915,12 @@ def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> N
             assert policy is not None
             before = len(store.rejected())
             Runtime.open(policy, store).retry_rejected(numbers)
-            after = len(store.rejected())  # what failed again is kept, under a new number
-            click.echo(f"{before - after} rejected input(s) taken, {after} still rejected")
+            taken = before - len(store.rejected())  # what failed again is kept, renumbered
+            others = before - len(numbers)
+            click.echo(
+                f"{taken} rejected input(s) taken, {len(numbers) - taken} rejected again"
+                + (f"; {others} other(s) not retried" if others else "")
+            )
 
 
 @deadletters.command(name="drop")
