@@ -156,11 +156,11 @@ def report_tables(report: Report) -> list[Table]:
         summary.add_column(column, justify="right")
     for row in report.rows:
         summary.add_row(*(row.group[key] for key in options.by), *_summary_figures(row))
-    if report.rows:
-        # Rows by a list field (tags) overlap; the total counts each clock once.
-        summary.add_section()
-        label = ["all", *[""] * (len(options.by) - 1)][: len(options.by)]
-        summary.add_row(*label, *_summary_figures(report.total), style="bold")
+    # Rows by a list field (tags) overlap; the total counts each clock once. It is there with no
+    # rows too, saying "no data".
+    summary.add_section()
+    label = ["all", *[""] * (len(options.by) - 1)][: len(options.by)]
+    summary.add_row(*label, *_summary_figures(report.total), style="bold")
     levels = Table(
         title=f"Service level of `{options.contact_metric}` within "
         f"{format_duration(options.threshold)}",
@@ -198,7 +198,7 @@ def _elapsed(duration: timedelta | None) -> str:
 
 
 def _share(percent: float | None) -> str:
-    return "-" if percent is None else f"{round(percent, 1):g}%"
+    return "no data" if percent is None else f"{round(percent, 1):g}%"
 
 
 def plugins_table(infos: Iterable[PluginInfo]) -> Table:

@@ -215,6 +215,15 @@ def test_the_table_in_the_terminal(files: tuple[Path, Path]) -> None:
     assert "T2" in text
 
 
+def test_the_table_of_an_empty_range_says_there_is_no_data(files: tuple[Path, Path]) -> None:
+    policy, events = files
+    text = run(str(policy), "--events", str(events), "--from", "2027-01-01T00:00:00Z",
+               "--to", "2027-01-02T00:00:00Z", "--by", "policy")  # fmt: skip
+    [total] = [line for line in text.splitlines() if "│ all" in line]
+    assert "no data" in total  # its compliance: nothing met nor breached
+    assert " 0 " in total
+
+
 def test_a_store_kept_by_the_service(files: tuple[Path, Path], tmp_path: Path) -> None:
     policy, events = files
     url = f"sqlite:///{tmp_path / 'slarules.db'}"
