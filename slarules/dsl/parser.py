@@ -247,7 +247,7 @@ def _syntax_diagnostic(
             "SLA001",
             f"unexpected `{shown}`; expected {_expected(error)}",
             _point(file, line, column, len(shown)),
-            help=_label(error, text) or _keyword_hint(shown, error),
+            help=_unit_hint(shown) or _label(error, text) or _keyword_hint(shown, error),
         )
     assert isinstance(error, UnexpectedToken)
     token = error.token
@@ -259,6 +259,17 @@ def _syntax_diagnostic(
         or _label(error, text)
         or _keyword_hint(str(token), error),
     )
+
+
+def _unit_hint(found: str) -> str | None:
+    """For a number with a unit the language does not have: `4H`, `1w`, `2days`."""
+    written = re.fullmatch(r"-?\d+([A-Za-z]+)", found)
+    if written is None:
+        return None
+    unit = written.group(1)
+    if unit.lower() in ("d", "h", "m", "s"):
+        return f"units are lower case: `{found.lower()}`"
+    return f"`{unit}` is no unit: durations count in `d`, `h`, `m` and `s`, as in `7d` or `1h30m`"
 
 
 def _context_hint(token: Token, text: str, error: UnexpectedInput) -> str | None:
