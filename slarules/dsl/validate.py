@@ -176,7 +176,8 @@ def _calendar_error_span(declaration: ast.CalendarDecl, message: str) -> ast.Spa
         words = [*getattr(line, "days", ()), *line.spans, str(getattr(line, "day", ""))]
         for word in words:
             for part in {word, *word.split("-")}:
-                if part and f"`{part}`" in message:
+                # The message names weekdays in lower case, as `Mon` is read.
+                if part and f"`{part.lower()}`" in message:
                     return line.span
     return declaration.span
 
