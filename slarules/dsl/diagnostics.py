@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "SLA309": "a function of a running clock value",
     "SLA310": "a field's value where its name is meant",
     "SLA311": "unknown ticket field",
+    "SLA312": "a clock without a target",
 }
 
 

@@ -76,14 +76,53 @@ def validate(declarations: Sequence[ast.Declaration], vocabulary: Vocabulary) ->
     for policy in policies:
         _check_policy(policy, calendar_names, context)
     _check_policy_order(policies, result)
+    targeted = _targeted_metrics(policies)
     for declaration in declarations:
         if isinstance(declaration, ast.TriggerDecl):
             context.ticket_condition(declaration.when)
             _check_actions(declaration.actions, context)
+            if policies:  # a file of triggers alone is checked with the policies including it
+                _check_targets_read(declaration.when, targeted, context)
         elif isinstance(declaration, ast.ScheduleDecl):
             _check_schedule(declaration, context)
     result.diagnostics.sort(key=lambda d: (d.span.file, d.span.line, d.span.column))
     return result
+
+
+def _targeted_metrics(policies: Iterable[ast.PolicyDecl]) -> frozenset[str]:
+    """The metrics some policy gives a target, node targets included."""
+    named: set[str] = set()
+    for policy in policies:
+        named.update(target.metric for target in policy.targets)
+        for node in policy.nodes:
+            named.update(NODE_METRICS.get(target.metric, "") for target in node.targets)
+    return frozenset(named)
+
+
+# What a clock knows with no target: the rest reads as missing, so a condition on it never holds.
+_WITHOUT_TARGET = frozenset({"cycle", "started_at", "running", "paused"})
+
+
+def _check_targets_read(
+    condition: ast.Expression, targeted: frozenset[str], context: _Context
+) -> None:
+    for node in _walk(condition):
+        if not isinstance(node, ast.Reference) or len(node.path) != 2:
+            continue
+        metric, attribute = node.path
+        if (
+            metric in context.metrics
+            and metric not in targeted
+            and attribute in CLOCK_ATTRIBUTES
+            and attribute not in _WITHOUT_TARGET
+        ):
+            context.result.warning(
+                "SLA312",
+                f"no policy gives `{metric}` a target, so `{metric}.{attribute}` is never measured",
+                node.span,
+                help=f"give `{metric}` a target in a policy (`{metric} within 4h`), or name a "
+                "clock that has one",
+            )
 
 
 # -- names -----------------------------------------------------------------------------------
