@@ -44,6 +44,7 @@ from slarules.errors import (
     PayloadError,
     PluginError,
     SlaRulesError,
+    failure_text,
 )
 from slarules.events import Event
 from slarules.metrics import TicketClocks
@@ -371,8 +372,8 @@ class Engine:
             self._reject_request(adapter, request, "authentication", str(error), ())
             raise
         except Exception as error:
-            self._reject_request(adapter, request, "adapter", _failure(error), ())
-            raise PluginError(f"adapter `{adapter}` failed: {_failure(error)}") from error
+            self._reject_request(adapter, request, "adapter", failure_text(error), ())
+            raise PluginError(f"adapter `{adapter}` failed: {failure_text(error)}") from error
         return self._parse(adapter, handler.parse, request)
 
     def retry_rejected(self) -> list[Action]:
@@ -738,7 +739,7 @@ class Engine:
         except Exception as failure:
             self._forget_fired(ticket, fired, breaches, actions, 0)
             self._undo(event.ticket, ticket, history)
-            self._fail(event, f"the engine failed on it ({_failure(failure)})", failure)
+            self._fail(event, f"the engine failed on it ({failure_text(failure)})", failure)
         self.stats.events += 1
         if self._journal is not None:
             self._journal.events.append((event, source))
@@ -897,8 +898,8 @@ class Engine:
             self._reject_request(adapter, request, "payload", str(error), problems)
             raise
         except Exception as error:
-            self._reject_request(adapter, request, "payload", _failure(error), ())
-            raise PluginError(f"adapter `{adapter}` failed: {_failure(error)}") from error
+            self._reject_request(adapter, request, "payload", failure_text(error), ())
+            raise PluginError(f"adapter `{adapter}` failed: {failure_text(error)}") from error
         actions: list[Action] = []
         for event in events:
             with contextlib.suppress(EventError):  # the engine failed on it: kept
@@ -917,7 +918,7 @@ class Engine:
         except ActionError as error:
             return self._failed(action, attempt, str(error), error.retry_after, error.permanent)
         except Exception as error:
-            return self._failed(action, attempt, _failure(error), None, False)
+            return self._failed(action, attempt, failure_text(error), None, False)
         self.stats.delivered += 1
         self.plugins.notify("slarules_on_action_delivered", action=action)
         return Delivery(action=action, attempt=attempt)
@@ -1047,10 +1048,6 @@ def _check_actions(policies: PolicySet, plugins: Plugins) -> None:
 
 def _due_at(item: Action | Breach) -> int:
     return item.at if isinstance(item, Breach) else to_micros(item.at)
-
-
-def _failure(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 def _fingerprint(key: str) -> int:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 if TYPE_CHECKING:
     from slarules.dsl.diagnostics import Diagnostic
 
@@ -102,6 +104,18 @@ class EventError(SlaRulesError, ValueError):
         if others:
             reason += "; also " + "; ".join(f"`{place}`: {why}" for place, why in others)
         return PayloadError(where, reason)
+
+
+def failure_text(error: Exception) -> str:
+    """What a plugin's exception says, on one line: a pydantic model it built wrong (a spec, an
+    adapter's payload model) names its field and value, not pydantic's whole report."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"`{error.title}.{'.'.join(map(str, detail['loc']))}`: {detail['msg']} "
+            f"(got `{detail['input']!r}`)"
+            for detail in error.errors(include_url=False)
+        )
+    return f"{type(error).__name__}: {error}"
 
 
 def _event_id(payload: object) -> object:

@@ -24,7 +24,7 @@ from slarules import _builtin, hookspecs
 from slarules._suggest import did_you_mean
 from slarules._version import __version__
 from slarules.dsl.schema import BUILTIN_FUNCTIONS, Function, Parameter, Type, Vocabulary
-from slarules.errors import PluginError
+from slarules.errors import PluginError, failure_text
 from slarules.settings import environment_prefix
 from slarules.specs import (
     ActionContext,
@@ -295,8 +295,7 @@ class Plugins:
                 specs = implementation.function()
             except Exception as error:
                 raise PluginError(
-                    f"plugin `{plugin}` of {label} failed in `{hook}`: "
-                    f"{type(error).__name__}: {error}"
+                    f"plugin `{plugin}` of {label} failed in `{hook}`: {failure_text(error)}"
                 ) from error
             for spec in _sequence(specs, kind, hook, plugin, label):
                 if spec.name in found:

@@ -163,6 +163,18 @@ def test_a_hook_returning_something_else_than_specs_is_an_error(returned: object
         Plugins([bad], entry_points=False)
 
 
+def test_a_spec_built_wrong_is_named_by_its_field_on_one_line() -> None:
+    bad = plugin(
+        "bad", slarules_actions=lambda: [ActionSpec(name="Page me", summary="", execute=print)]
+    )
+    with pytest.raises(PluginError) as error:
+        Plugins([bad], entry_points=False)
+    assert str(error.value) == (
+        "plugin `bad` of a plugin registered in code failed in `slarules_actions`: "
+        "`ActionSpec.name`: String should match pattern '^[a-z][a-z0-9_]*$' (got `'Page me'`)"
+    )
+
+
 def test_a_registration_hook_that_raises_names_the_plugin() -> None:
     def broken() -> list[ActionSpec]:
         raise RuntimeError("no config")
