@@ -364,7 +364,9 @@ class Engine:
     def receive(self, adapter: str, request: InboundRequest) -> list[Action]:
         """Take a request that a helpdesk sent to ``adapter``: authenticate it, turn it into
         events, ingest them. Raises :class:`AuthenticationError` or :class:`PayloadError` (or
-        :class:`PluginError` for an adapter's bug); the request is kept in :attr:`rejected`."""
+        :class:`PluginError` for an adapter's bug, and :class:`ActionError` when the helpdesk's
+        API failed for now while the adapter read more of the ticket); the request is kept in
+        :attr:`rejected`."""
         handler = self._adapter_for(adapter, request)
         try:
             handler.authenticate(request)
@@ -896,6 +898,13 @@ class Engine:
         except PayloadError as error:
             problems = ((error.field, error.reason),)
             self._reject_request(adapter, request, "payload", str(error), problems)
+            raise
+        except ActionError as error:
+            # The helpdesk's API failed while the adapter read more of the ticket: kept, and
+            # raised as it is, so that a server can ask the helpdesk to send it again.
+            self._reject_request(adapter, request, "payload", failure_text(error), ())
+            if error.permanent:
+                raise PluginError(f"adapter `{adapter}` failed: {failure_text(error)}") from error
             raise
         except Exception as error:
             self._reject_request(adapter, request, "payload", failure_text(error), ())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import json
+import math
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -40,6 +41,7 @@ from slarules.dashboard import (
     rows_shown,
 )
 from slarules.errors import (
+    ActionError,
     AuthenticationError,
     CalendarError,
     PayloadError,
@@ -55,6 +57,9 @@ __all__ = ["create_app"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 MEGABYTE = 1024 * 1024
+# Seconds a helpdesk is asked to wait before sending a request again: Zendesk retries a 503 only
+# when its Retry-After is under a minute.
+_RETRY_AFTER_CAP = 30
 
 
 class _TooLarge(Exception):
@@ -131,6 +136,13 @@ def create_app(
             return _error(401, str(error))
         except PayloadError as error:
             return _error(422, str(error), field=error.field)
+        except ActionError as error:
+            # The helpdesk's API failed while reading the ticket: ask it to send this again
+            # soon (helpdesks retry a 503 with a short Retry-After); the request is kept too.
+            wait = min(_RETRY_AFTER_CAP, max(1, math.ceil(error.retry_after or 0)))
+            answer = _error(503, f"the helpdesk's API failed for now: {error}")
+            answer.headers["Retry-After"] = str(wait)
+            return answer
         except PluginError as error:
             return _error(500, str(error))
         runtime.wake()

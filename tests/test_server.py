@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from mutations import json_values, mutated
 from servers import serving
 
+from slarules.errors import ActionError
 from slarules.runtime import Runtime
 from slarules.server import create_app
 from slarules.store import SqliteStore
@@ -74,6 +75,22 @@ def running_service(
             yield Service(url, runtime, clock, policy)
     finally:
         runtime.close()
+
+
+def test_a_webhook_whose_ticket_cannot_be_read_for_now_is_asked_for_again(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The adapter fetches the ticket a webhook names, and the helpdesk's API throttles it.
+    def throttled(self: object, request: object) -> list[object]:
+        raise ActionError("GET /tickets/42 answered 429", retry_after=5.0)
+
+    monkeypatch.setattr(RecordingPlugin, "parse", throttled)
+    body = Events().created("T-1", START)
+    answer = service.post("/hooks/recorder", body, token=None, **{"X-Token": "hook-token"})
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+    assert "GET /tickets/42 answered 429" in answer.json()["error"]
+    [(_, kept)] = service.runtime.store.rejected()  # kept, should it not come again
+    assert kept.stage == "payload"
 
 
 def test_events_in_clocks_out(service: Service) -> None:
