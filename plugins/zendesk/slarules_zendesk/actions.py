@@ -83,7 +83,10 @@ class TicketActions:
         if context.attempt > 1 and self._already_noted(action):
             return
         comment = {"body": note_body(action), "public": False}
-        self._update(action, {**changes, "comment": comment}, safe=bool(changes))
+        # A note, and the notify tag added with it, cannot undo anyone's edit; a handler moved
+        # by an escalation can, so only that is a safe update.
+        moves = any(name != "additional_tags" for name in changes)
+        self._update(action, {**changes, "comment": comment}, safe=moves)
 
     def _already_noted(self, action: Action) -> bool:
         # An earlier attempt may have written the note and lost the response.

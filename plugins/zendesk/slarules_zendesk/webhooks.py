@@ -237,10 +237,19 @@ def _comment(envelope: _Envelope, ignored_authors: Collection[str]) -> list[Even
             EventType.TICKET_REPLIED,
             envelope.at,
             actor_id=author_id,
-            role="agent" if is_staff else "requester",
+            role=_comment_role(is_staff, author_id, envelope),
             public=public,
         )
     ]
+
+
+def _comment_role(is_staff: bool, author: str | None, envelope: _Envelope) -> str:
+    """Staff reply as agents; the requester as the requester. An end user copied on the ticket
+    (a CC) is neither: the requester's clocks do not move for them."""
+    if is_staff:
+        return "agent"
+    requester = optional_id(envelope.detail.get("requester_id"), "detail.requester_id")
+    return "requester" if requester is None or author == requester else "system"
 
 
 # -- trigger-connected webhooks -------------------------------------------------------------

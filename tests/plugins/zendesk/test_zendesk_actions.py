@@ -216,6 +216,17 @@ def test_safe_update_sends_the_stamp_and_a_409_is_retryable(
     assert len(server.requests_to("GET", OTHER)) == 2  # the stamp is read again each time
 
 
+def test_with_safe_update_a_note_and_its_tag_go_without_it(
+    make_adapter: Callable[..., ZendeskAdapter], server: HelpdeskServer
+) -> None:
+    adapter = make_adapter(safe_update="true", notify_tag="sla_notify")
+    run(adapter, "notify")
+    [update] = updates(server)
+    assert update["ticket"]["additional_tags"] == ["sla_notify"]
+    assert "safe_update" not in update["ticket"]
+    assert server.requests_to("GET", TICKET) == []  # no stamp to read
+
+
 def test_tag_adds_through_the_tags_endpoint(
     adapter: ZendeskAdapter, server: HelpdeskServer
 ) -> None:

@@ -141,6 +141,16 @@ def test_comments_are_replies_by_role(
     assert event.fields == {}
 
 
+def test_a_comment_by_an_end_user_copied_on_the_ticket_is_not_the_requesters(
+    load: Callable[..., Any],
+) -> None:
+    body = hook(load, "comment_added_requester")
+    body["event"]["comment"]["author"]["id"] = "55555"  # a CC, not requester 21875601
+    assert one(body).actor.role == "system"
+    del body["detail"]["requester_id"]  # nothing to tell them apart by: the requester's
+    assert one(body).actor.role == "requester"
+
+
 def test_the_engines_own_comments_are_not_replies(load: Callable[..., Any]) -> None:
     body = hook(load, "comment_added_by_engine")
     assert events_from_subscription(body, {OWN_USER}) == []
