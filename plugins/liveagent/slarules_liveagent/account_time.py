@@ -7,10 +7,10 @@ out (the postpone call).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from slarules.errors import PayloadError
-from slarules.timezones import get_zone
+from slarules.timezones import get_zone, local_to_utc
 
 __all__ = ["AccountTime"]
 
@@ -32,10 +32,9 @@ class AccountTime:
             local = datetime.strptime(text, _FORMAT)
         except ValueError:
             raise PayloadError(field, f"`{text}` is not a date `YYYY-MM-DD HH:MM:SS`") from None
-        # pytz's localize resolves the hour that repeats when clocks go back to standard time
-        # and the hour skipped when they go forward; the API gives no offset to do better.
-        aware: datetime = self._zone.localize(local, is_dst=False)  # type: ignore[attr-defined]
-        return aware.astimezone(UTC)
+        # The API gives no offset: a time the clocks skip or repeat is read as the engine reads
+        # every wall-clock time, the first valid instant after a gap, the first of a repeat.
+        return local_to_utc(local, self.timezone)
 
     def format(self, instant: datetime) -> str:
         """An aware instant as the account's wall-clock time, as LiveAgent's API reads it."""

@@ -90,16 +90,18 @@ class LiveAgentClient:
     # -- HTTP ------------------------------------------------------------------------------
 
     def _pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[Any]:
-        page = 1
+        page, previous = 1, None
         while True:
             query = {**(params or {}), "_page": str(page), "_perPage": str(PAGE_SIZE)}
             rows = self._json("GET", path, params=query)
             if not isinstance(rows, list):
                 raise ActionError(f"LiveAgent answered GET {path} with something not a list")
+            if rows == previous:  # an endpoint that does not page gives the same rows again
+                return
             yield from rows
             if len(rows) < PAGE_SIZE:
                 return
-            page += 1
+            page, previous = page + 1, rows
 
     def _json(self, method: str, path: str, missing_ok: bool = False, **options: Any) -> Any:
         try:

@@ -259,6 +259,16 @@ def test_changed_since_filters_sorts_and_pages(
     assert (pages[0].query["_sortField"], pages[0].query["_sortDir"]) == ("date_changed", "ASC")
 
 
+def test_an_endpoint_that_does_not_page_is_read_once(adapter: LiveAgentAdapter) -> None:
+    tags = [{"id": f"t{n}", "name": f"tag {n}"} for n in range(100)]
+    with HelpdeskServer() as api:
+        # The same rows whatever `_page` asks for, three times; then no more answers.
+        api.respond("GET", "/tags", *[Response(200, tags)] * 3, repeat=False)
+        client = LiveAgentClient(api.url, "la-api-key", adapter.client.account_time)
+        assert client.tags() == tags
+        assert len(api.requests_to("GET", "/tags")) == 2  # the second page repeats the first
+
+
 def test_reconciliation_rebuilds_the_tickets_story(server: HelpdeskServer) -> None:
     server.respond("GET", "/tickets", Response(200, [{"id": "fp80688h"}]))
     server.respond("GET", "/tickets/fp80688h", Response(200, load("ticket.json")))

@@ -103,6 +103,10 @@ def test_account_time_follows_daylight_saving_time() -> None:
     summer = AccountTime("Europe/Bratislava")
     assert summer.parse("2026-07-01 09:00:00", "x") == utc("2026-07-01T07:00:00")
     assert summer.format(utc("2026-07-01T07:00:00")) == "2026-07-01 09:00:00"
+    # Skipped by the spring change, and repeated by the autumn one: read as the core reads
+    # wall-clock times, the instant of the change, and the first of the two.
+    assert summer.parse("2026-03-29 02:30:00", "x") == utc("2026-03-29T01:00:00")
+    assert summer.parse("2026-10-25 02:30:00", "x") == utc("2026-10-25T00:30:00")
 
 
 def test_history_rows_become_the_changes_between_them() -> None:
