@@ -91,9 +91,13 @@ _SYSTEM_ACTORS = frozenset({"-1", "0"})
 
 
 def is_subscription(body: Mapping[str, Any]) -> bool:
-    """Event subscriptions carry a ``zen:`` type; trigger bodies a literal ``event``."""
+    """Event subscriptions carry a ``zen:`` type; trigger bodies a literal ``event``. A body
+    with neither is taken for a trigger's whose ``event`` is missing when it names a ticket
+    (``ticket_id``), as trigger bodies do, else for a subscription's."""
     kind = body.get("type")
-    return (isinstance(kind, str) and kind.lower().startswith("zen:")) or "event" not in body
+    if isinstance(kind, str) and kind.lower().startswith("zen:"):
+        return True
+    return "event" not in body and "ticket_id" not in body
 
 
 @dataclass(frozen=True)
@@ -276,9 +280,9 @@ def events_from_trigger(body: Mapping[str, Any], fetch_ticket: TicketFetcher) ->
     ``event`` reports, or not its instant, is completed from ``GET /tickets/{id}``."""
     kind = body.get("event")
     if not isinstance(kind, str) or kind.lower() not in TRIGGER_EVENTS:
-        raise PayloadError(
-            "event", f"unknown trigger event `{kind}`; expected one of {', '.join(TRIGGER_EVENTS)}"
-        )
+        known = ", ".join(TRIGGER_EVENTS)
+        problem = "required" if kind is None else f"unknown trigger event `{kind}`"
+        raise PayloadError("event", f"{problem}; expected one of {known}")
     kind = kind.lower()
     ticket_id = required_id(body.get("ticket_id"), "ticket_id", "the ticket's id")
     wanted = TRIGGER_EVENTS[kind]

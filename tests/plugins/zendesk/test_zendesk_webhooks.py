@@ -312,6 +312,13 @@ def test_bad_trigger_bodies_name_the_field(
     assert raised.value.field == field
 
 
+def test_a_trigger_body_without_its_event_is_told_so(adapter: ZendeskAdapter) -> None:
+    body = json.dumps({"ticket_id": "5158", "status": "open"}).encode()
+    with pytest.raises(PayloadError) as raised:
+        adapter.parse(InboundRequest(body=body, received_at=RECEIVED))
+    assert (raised.value.field, raised.value.reason.split(";")[0]) == ("event", "required")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [(b"{not json", "body"), (b"[1, 2]", "body"), (b"\xff\xfe", "body")],
