@@ -85,7 +85,7 @@ def ticket_fields(ticket: Mapping[str, Any], tag_names: Mapping[str, str] | None
             for tag in json_list(ticket.get("tags") or [], "ticket.tags")
         ],
     }
-    if ticket.get("channel_type") is not None:
+    if ticket.get("channel_type") not in (None, ""):  # empty, as a Rule's blank placeholder
         fields["channel"] = _channel_of(ticket["channel_type"])
     for key in ("subject", "code"):
         if isinstance(ticket.get(key), str):

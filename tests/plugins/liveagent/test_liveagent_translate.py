@@ -76,6 +76,12 @@ def test_every_channel_letter_has_its_name(letter: str, channel: str) -> None:
     assert event.fields["channel"] == channel
 
 
+def test_a_blank_channel_is_no_channel() -> None:
+    # A Rule's placeholder that renders empty, as `agentid` and `departmentid` may.
+    [event] = events_from_ticket({**load("ticket.json"), "channel_type": ""})
+    assert "channel" not in event.fields
+
+
 def test_a_ticket_is_its_creation_in_account_time() -> None:
     [event] = events_from_ticket(
         load("ticket.json"), timezone="Europe/Bratislava", tag_names={"t01": "billing"}
