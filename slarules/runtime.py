@@ -260,24 +260,54 @@ class Runtime:
         return min((c for c in candidates if c is not None), default=None)
 
     def run(self, stop: threading.Event, idle: float = 60.0) -> None:
-        """Fire timers and deliver actions until ``stop`` is set, sleeping in between."""
+        """Fire timers and deliver actions until ``stop`` is set, sleeping in between. Deliveries
+        have a thread of their own: a helpdesk slow to answer (up to its timeout, and again at
+        each retry) delays the deliveries after it, never a timer, a breach or a warning."""
+        delivering = threading.Thread(
+            target=self._loop,
+            args=(stop, idle, self.deliver_due, self._next_attempt),
+            name="slarules-delivery",
+        )
+        delivering.start()
+        try:
+            self._loop(stop, idle, self._fire_due, self._next_wakeup)
+        finally:
+            stop.set()
+            self.wake()
+            delivering.join()
+
+    def _loop(
+        self,
+        stop: threading.Event,
+        idle: float,
+        work: Callable[[], object],
+        next_due: Callable[[], datetime | None],
+    ) -> None:
         while not stop.is_set():
             try:
-                self.advance()
-                self.deliver_due()
+                work()
             except Exception:
                 # A full disk or a locked file must not end the loop: it tries again shortly,
                 # and the input it could not store was never acknowledged.
                 _logger.exception("the runtime loop failed; trying again in %s s", _RECOVER)
                 stop.wait(_RECOVER)
                 continue
-            deadline = self.next_deadline()
             with self._wake:
-                wait = idle
+                deadline, wait = next_due(), idle
                 if deadline is not None:
                     wait = min(idle, max(0.0, (deadline - self.clock()).total_seconds()))
                 if wait > 0 and not stop.is_set():
                     self._wake.wait(wait)
+
+    def _fire_due(self) -> None:
+        if self.advance():
+            self.wake()  # the delivery loop: actions wait in the outbox
+
+    def _next_wakeup(self) -> datetime | None:
+        return self.engine.next_wakeup()
+
+    def _next_attempt(self) -> datetime | None:
+        return self.store.next_attempt()
 
     def wake(self) -> None:
         """Make :meth:`run` look again now (after new input, or on shutdown)."""

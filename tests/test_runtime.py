@@ -3,17 +3,20 @@ after a restart, failures retry with backoff and end as dead letters, nothing is
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from engine_helpers import HOUR, MINUTE, SECOND, Events, FakeClock, break_steps, utc
 
-from slarules import EventError, PluginError
+from slarules import Action, EventError, PluginError
 from slarules.runtime import Backoff, Runtime
-from slarules.specs import InboundRequest
+from slarules.specs import ActionContext, InboundRequest
 from slarules.store import SqliteStore
 from slarules.testing import RecordingPlugin
 
@@ -155,6 +158,45 @@ def test_actions_that_were_stored_but_not_delivered_go_out_after_a_restart(
     assert delivery.ok
     assert [a.args for a in recorder.executed] == [("late",)]
     assert again.deliver_due() == []
+
+
+@dataclasses.dataclass
+class SlowHelpdesk(RecordingPlugin):
+    """A helpdesk that takes its time to answer, until told to."""
+
+    busy: threading.Event = dataclasses.field(default_factory=threading.Event)
+    answer: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def execute(self, action: Action, context: ActionContext) -> None:
+        self.busy.set()
+        self.answer.wait(30)
+        super().execute(action, context)
+
+
+def test_a_slow_helpdesk_delays_no_timer(policy_file: Path, tmp_path: Path) -> None:
+    clock, events, helpdesk = FakeClock(START), Events(), SlowHelpdesk()
+    runtime = open_runtime(policy_file, tmp_path / "slarules.db", clock, helpdesk)
+    runtime.ingest(events.created("T-1", START), source="recorder")
+    runtime.ingest(events.created("T-2", START + 30 * MINUTE), source="recorder")
+    clock.now = START + HOUR + MINUTE  # T-1 is late: its tag is due
+    stop = threading.Event()
+    loop = threading.Thread(target=runtime.run, args=(stop,))
+    loop.start()
+    try:
+        assert helpdesk.busy.wait(10), "T-1's tag was not sent"
+        clock.now = START + 2 * HOUR  # T-2 is late too, while the helpdesk has not answered
+        runtime.wake()
+        deadline = time.monotonic() + 10
+        while not any(entry.action.ticket == "T-2" for entry in runtime.store.outbox()):
+            assert time.monotonic() < deadline, "T-2's breach waited for T-1's delivery"
+            time.sleep(0.02)
+    finally:
+        helpdesk.answer.set()
+        stop.set()
+        runtime.wake()
+        loop.join(30)
+    assert not loop.is_alive()
+    runtime.close()
 
 
 def test_failures_retry_with_backoff_then_become_dead_letters(
