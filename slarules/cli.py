@@ -908,7 +908,8 @@ def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> N
             raise click.ClickException("retrying rejected input needs --policy")
         for entry in dead:
             store.settle(entry.action.key, "pending", 0, entry.next_attempt, entry.last_error)
-        click.echo(f"{len(dead)} action(s) queued again")
+        if dead or not idents:  # say nothing of actions when only rejected input was named
+            click.echo(f"{len(dead)} action(s) queued again")
         if numbers and policy is None:
             click.echo(f"{len(numbers)} rejected input(s) left: retry them with --policy")
         elif numbers:

@@ -481,7 +481,9 @@ class Engine:
             self._fire_timers(when, actions)
             since = None if schedule.lookback is None else when - schedule.lookback
             measure = functools.partial(self._measure_all, when, since)
-            actions += run_schedule(schedule, when, measure)
+            ran = run_schedule(schedule, when, measure)
+            self.stats.actions += len(ran)
+            actions += ran
         self._fire_timers(until, actions)
         self._now = until if self._now is None else max(self._now, until)
         actions.sort(key=lambda action: action.at)
@@ -1021,9 +1023,15 @@ class Engine:
         reason: str,
         problems: tuple[tuple[str, str], ...],
     ) -> None:
+        body = request.body
+        if stage == "authentication" and len(body) > _UNAUTHENTICATED_KEPT:
+            # Never retried, and anyone may send it: enough to see what it was, not a way to
+            # fill the disk.
+            body = body[:_UNAUTHENTICATED_KEPT]
+            reason += f" (the first {_UNAUTHENTICATED_KEPT} bytes of {len(request.body)} kept)"
         self._keep(
             Rejected(
-                payload=request.body.decode("utf-8", "replace"),
+                payload=body.decode("utf-8", "replace"),
                 reason=f"{adapter}: {reason}",
                 problems=problems,
                 stage=stage,
@@ -1040,6 +1048,10 @@ class Engine:
         if self._journal is not None:
             self._journal.rejected.append(rejected)
         self.plugins.notify("slarules_on_event_rejected", rejected=rejected)
+
+
+# Bytes kept of a request that failed authentication.
+_UNAUTHENTICATED_KEPT = 4096
 
 
 def _check_actions(policies: PolicySet, plugins: Plugins) -> None:

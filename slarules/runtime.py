@@ -205,7 +205,9 @@ class Runtime:
         :class:`PolicyError` the old policies keep running."""
         policies = load_policies(policy_file, self.engine.plugins.vocabulary())
         with self._lock:
+            stats = self.engine.stats  # the process's counters go on
             self.engine = Engine.restore(policies, self.store.load(), plugins=self.engine.plugins)
+            self.engine.stats = stats
             self.engine.take_journal()
 
     # -- the outbox ----------------------------------------------------------------------------
@@ -298,6 +300,14 @@ class Runtime:
                     wait = min(idle, max(0.0, (deadline - self.clock()).total_seconds()))
                 if wait > 0 and not stop.is_set():
                     self._wake.wait(wait)
+
+    def timers_late_by(self) -> timedelta:
+        """How late timers are: the last one fired, or one due and not fired yet (a loop held
+        up), whichever is later."""
+        with self._lock:
+            due = self.engine.next_wakeup()
+            waiting = self.clock() - due if due is not None else timedelta(0)
+        return max(self.timer_lag, waiting)
 
     def _fire_due(self) -> None:
         if self.advance():

@@ -320,8 +320,9 @@ def _metrics(runtime: Runtime) -> str:
          len(store.outbox("dead"))),
         ("slarules_timers_pending", "gauge", "Tickets waiting on a timer.",
          store.pending_timers()),
-        ("slarules_timer_lag_seconds", "gauge", "How late the last timer fired.",
-         runtime.timer_lag.total_seconds()),
+        ("slarules_timer_lag_seconds", "gauge",
+         "How late timers are: the last fired, or one due and not fired yet.",
+         runtime.timers_late_by().total_seconds()),
     ]  # fmt: skip
     lines = []
     for name, kind, help_, value in figures:

@@ -706,6 +706,17 @@ def test_an_adapter_that_cannot_start_fails_its_own_actions_only() -> None:
     assert pager.paged == ["T-1"]
 
 
+def test_a_request_that_fails_authentication_is_kept_only_in_part() -> None:
+    # Anyone may send one, and it is never retried: enough of it is kept to see what it was.
+    engine = recorded_engine(RecordingPlugin(token="s3cret"))
+    body = b'{"junk": "' + b"x" * 100_000 + b'"}'
+    with pytest.raises(AuthenticationError):
+        engine.receive("recorder", request(body, token="forged"))
+    [kept] = engine.rejected
+    assert (kept.stage, kept.payload) == ("authentication", body[:4096].decode())
+    assert kept.reason.endswith(f"(the first 4096 bytes of {len(body)} kept)")
+
+
 def test_rejected_requests_wait_for_an_adapter_that_is_gone() -> None:
     recorder = RecordingPlugin(token="s3cret")
     engine = recorded_engine(recorder)

@@ -199,6 +199,19 @@ def test_a_slow_helpdesk_delays_no_timer(policy_file: Path, tmp_path: Path) -> N
     runtime.close()
 
 
+def test_timers_due_and_not_fired_show_as_lag(policy_file: Path, tmp_path: Path) -> None:
+    clock, events = FakeClock(START), Events()
+    runtime = open_runtime(policy_file, tmp_path / "slarules.db", clock, RecordingPlugin())
+    runtime.ingest(events.created("T-1", START))
+    clock.now = START + HOUR + 5 * MINUTE  # the breach at 10:00 is due; no loop has fired it
+    assert runtime.timers_late_by() == 5 * MINUTE - timedelta(microseconds=1)
+    runtime.advance()
+    assert runtime.timers_late_by() == 5 * MINUTE - timedelta(microseconds=1)  # how late it was
+    clock.now = START + 2 * HOUR
+    assert runtime.timers_late_by() == 5 * MINUTE - timedelta(microseconds=1)
+    runtime.close()
+
+
 def test_failures_retry_with_backoff_then_become_dead_letters(
     policy_file: Path, tmp_path: Path
 ) -> None:

@@ -214,6 +214,8 @@ def test_an_invalid_policy_file_is_refused_on_reload_and_the_old_one_keeps_runni
     service.policy.write_text(POLICY.replace("within 1h", "within 2h"))
     assert service.post("/admin/reload", b"").json() == {"reloaded": True}
     assert service.get("/tickets/T-1/clocks").json()[0]["target"] == "PT2H"
+    # The process's counters go on across a reload.
+    assert "slarules_events_ingested_total 1\n" in service.get("/metrics", token=None).text
 
 
 def test_a_replayed_signed_webhook_is_ignored_then_refused_out_of_its_window(
