@@ -151,7 +151,8 @@ class Cycle:
         for i in range(0, len(intervals), 2):
             start, end = intervals[i], intervals[i + 1]
             length = calendar._business(start, end)
-            if done + length > amount:
+            # The earliest instant may close a stretch that ends just as the amount is reached.
+            if done + length > amount or (not latest and done + length == amount):
                 return _instant_after(calendar, start, amount - done, latest)
             done += length
         resumed = self.resumed
@@ -168,9 +169,13 @@ class Cycle:
 
     def due(self, calendar: Calendar, target: int) -> int | None:
         """When the target runs out: at the next opening when it runs out at a closing, unless
-        the calendar says ``on_close close``. The clock is breached only once its elapsed time
-        exceeds the target, after :meth:`crossing`, which is the next opening either way."""
-        return self.crossing(calendar, target, calendar.on_close == "next_open")
+        the calendar says ``on_close close``; ``None`` when :meth:`crossing` is. The clock is
+        breached only once its elapsed time exceeds the target, after :meth:`crossing`, which
+        is the next opening either way."""
+        crossing = self.crossing(calendar, target)
+        if crossing is None or calendar.on_close == "next_open":
+            return crossing
+        return self.crossing(calendar, target, latest=False)
 
     def first_instant_over(self, calendar: Calendar, amount: int) -> int | None:
         """The first instant at which the elapsed time is greater than ``amount``."""
@@ -195,7 +200,7 @@ class Cycle:
         )
         due = None if state is ClockState.PAUSED else crossing
         if due is not None and calendar.on_close == "close":
-            due = self.due(calendar, target)
+            due = self.crossing(calendar, target, latest=False)
         response = elapsed  # until the response, or to the end if it came after
         if responded is not None and not self._all_before(responded, now):
             response = self.elapsed(calendar, responded)

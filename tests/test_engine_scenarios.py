@@ -481,6 +481,22 @@ def test_a_target_that_runs_out_at_closing_is_due_as_the_calendar_says(
     assert (morning.breached_at, morning.due_at) == (utc("2026-03-03T09:00:00Z"), utc(due))
 
 
+def test_a_pause_while_closed_leaves_a_closing_due_time_as_it_was(events: Events) -> None:
+    engine = Engine.from_text(
+        """
+        calendar office { timezone "UTC"  hours mon-fri 09:00-17:00  on_close close }
+        policy "P" { applies when true  calendar office  resolution within 1h
+                     pause while status in ["pending"] }
+        """
+    )
+    engine.ingest(events.created("T-1", "2026-03-02T16:00:00Z", status="open"))
+    # The hour runs out at the 17:00 closing; pending and back while closed moves nothing.
+    engine.ingest(events.updated("T-1", "2026-03-02T18:00:00Z", status="pending"))
+    engine.ingest(events.updated("T-1", "2026-03-02T19:00:00Z", status="open"))
+    evening = clock(engine, "T-1", "resolution", "2026-03-02T20:00:00Z")
+    assert (evening.elapsed, evening.due_at) == (HOUR, utc("2026-03-02T17:00:00Z"))
+
+
 def test_a_holiday_in_the_middle_of_a_resolution_clock(events: Events) -> None:
     engine = Engine.from_text(
         OFFICE + 'policy "P" { applies when true  calendar office  resolution within 16h }'
