@@ -53,8 +53,9 @@ def events_from_audits(
         for index, audit in enumerate(audits)
     ]
     events: list[Event] = []
+    requesters: dict[str, str] = {}
     for at, index, audit in sorted(dated, key=lambda item: (item[0], item[1])):
-        events += _audit_events(audit, at, f"audits[{index}]", role_of, is_own)
+        events += _audit_events(audit, at, f"audits[{index}]", role_of, is_own, requesters)
     return events
 
 
@@ -66,6 +67,7 @@ def events_from_export_page(
     if not isinstance(rows, list):
         raise PayloadError("ticket_events", "required: the list of ticket events")
     events: list[Event] = []
+    requesters: dict[str, str] = {}
     for index, row in enumerate(rows):
         where = f"ticket_events[{index}]"
         if not isinstance(row, Mapping):
@@ -74,7 +76,7 @@ def events_from_export_page(
             continue  # only audits hold field changes and comments
         audit = _as_audit(row, where)
         at = _audit_instant(audit, where)
-        events += _audit_events(audit, at, where, role_of, is_own)
+        events += _audit_events(audit, at, where, role_of, is_own, requesters)
     return events
 
 
@@ -120,8 +122,15 @@ def _audit_instant(audit: Mapping[str, Any], where: str) -> datetime:
 
 
 def _audit_events(
-    audit: Mapping[str, Any], at: datetime, where: str, role_of: RoleOf, is_own: IsOwn
+    audit: Mapping[str, Any],
+    at: datetime,
+    where: str,
+    role_of: RoleOf,
+    is_own: IsOwn,
+    requesters: dict[str, str],
 ) -> list[Event]:
+    """The events of one audit. ``requesters`` holds each ticket's requester as the audits so
+    far set it: an end user's comment is the requester's only if they are the requester."""
     ticket_id = required_id(audit.get("ticket_id"), f"{where}.ticket_id", "the ticket's id")
     audit_id = required_id(audit.get("id"), f"{where}.id", "the audit's id")
     author = optional_id(audit.get("author_id"), f"{where}.author_id")
@@ -141,6 +150,9 @@ def _audit_events(
             _read_field(child, child_where, target)
         elif kind == "Comment":
             comments.append((position, child))
+    for fields in (created, changed):
+        if isinstance(fields.get("requester"), str):
+            requesters[ticket_id] = str(fields["requester"])
     events: list[Event] = []
     if created:
         channel = _via_channel(audit.get("via"))
@@ -171,8 +183,10 @@ def _audit_events(
             )
         )
     if not created:  # a new ticket's comment is its description, not a reply
+        requester = requesters.get(ticket_id)
         for position, comment in comments:
-            event = _reply(ticket_id, comment, at, f"{where}.events[{position}]", role_of, is_own)
+            place = f"{where}.events[{position}]"
+            event = _reply(ticket_id, comment, at, place, role_of, is_own, requester)
             if event is not None:
                 events.append(event)
     return events
@@ -193,6 +207,7 @@ def _reply(
     where: str,
     role_of: RoleOf,
     is_own: IsOwn,
+    requester: str | None,
 ) -> Event | None:
     author = optional_id(comment.get("author_id"), f"{where}.author_id")
     if is_own(author) or is_engine_note(comment.get("body")):
@@ -201,13 +216,16 @@ def _reply(
     if not isinstance(public, bool):
         raise PayloadError(f"{where}.public", "required: true or false")
     comment_id = required_id(comment.get("id"), f"{where}.id", "the comment's id")
+    role = role_of(author)
+    if role == "requester" and requester is not None and author != requester:
+        role = "system"  # an end user copied on the ticket (a CC), as the webhooks read them
     return build_event(
         comment_event_id(comment_id),
         ticket_id,
         EventType.TICKET_REPLIED,
         at,
         actor_id=author,
-        role=role_of(author),
+        role=role,
         public=public,
     )
 

@@ -80,6 +80,23 @@ def test_audits_become_the_tickets_events(
     assert sorted(looked_up) == ["/users/21875601", "/users/9873843"]
 
 
+def test_an_end_user_copied_on_the_ticket_comments_as_no_requester() -> None:
+    def audit(number: int, author: int, *events: dict[str, Any]) -> dict[str, Any]:
+        at = f"2026-03-02T1{number}:00:00Z"
+        return {"id": number, "ticket_id": 5158, "created_at": at, "author_id": author,
+                "events": list(events)}  # fmt: skip
+
+    def comment(number: int, author: int) -> dict[str, Any]:
+        return {"id": number, "type": "Comment", "author_id": author, "body": "?", "public": True}
+
+    requester = {"type": "Create", "field_name": "requester_id", "value": "21875601"}
+    audits = [audit(0, 21875601, requester), audit(1, 55555, comment(11, 55555)),
+              audit(2, 21875601, comment(12, 21875601))]  # fmt: skip
+    events = events_from_audits(audits, role_of=lambda user: "requester")  # end users, both
+    assert [(e.id, e.actor.role) for e in events[1:]] == [
+        ("zendesk-comment-11", "system"), ("zendesk-comment-12", "requester")]  # fmt: skip
+
+
 def test_the_same_audits_give_the_same_ids_and_the_engine_ingests_them_once(
     adapter: ZendeskAdapter, server: HelpdeskServer, load: Callable[..., Any]
 ) -> None:
