@@ -416,7 +416,7 @@ class Engine:
         too (after a fix: a setting, a mapping); those that fail again stay in :attr:`failed`.
         The engine reads no clock: the host waits out the deliveries' ``retry_after`` first."""
         waiting = [item for item in self.failed if permanent or not item.permanent]
-        self.failed = [item for item in self.failed if not (permanent or not item.permanent)]
+        self.failed = [item for item in self.failed if item.permanent and not permanent]
         deliveries = [self.deliver(item.action, item.attempt + 1) for item in waiting]
         self.failed += [delivery for delivery in deliveries if not delivery.ok]
         return deliveries
