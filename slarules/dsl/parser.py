@@ -411,8 +411,8 @@ def _point(file: str, line: int, column: int, width: int = 1) -> ast.Span:
 # -- tree to AST -----------------------------------------------------------------------------
 
 
-# What an impossible duration (`100000000d`) reads as, its error reported: one that every check
-# of the durations it may be takes.
+# What an impossible duration (`30m1h`) reads as once its error is reported: a value that every
+# check of durations accepts, so that the rest of the file is checked without more noise.
 _STAND_IN_DURATION = timedelta(seconds=1)
 
 
