@@ -17,6 +17,7 @@ Zendesk trigger gives another schedule needs a policy of its own.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,8 +40,8 @@ __all__ = [
 IMPORT_INPUTS = ("policies", "schedules")
 # Zendesk metric -> slarules metric (the prelude's, or one this file defines).
 METRICS = {
-    "first_reply_time": "first_response",
-    "next_reply_time": "next_response",
+    "first_reply_time": "first_reply",
+    "next_reply_time": "next_reply",
     "periodic_update_time": "periodic_update",
     "pausable_update_time": "pausable_update",
     "requester_wait_time": "requester_wait",
@@ -48,6 +49,23 @@ METRICS = {
 }
 # The Zendesk metrics no prelude metric measures, defined the way Zendesk counts them.
 EXTRA_METRICS = {
+    "first_reply": """\
+# Zendesk's first reply time: until the first public agent comment. Zendesk stops every metric
+# when the ticket is solved, so a ticket solved with no public reply stops it there too.
+metric first_reply {
+    start on created
+    stop on reply by agent public or when status in ["solved", "closed"]
+}
+""",
+    "next_reply": """\
+# Zendesk's next reply time: from the oldest unanswered public requester comment to the next
+# public agent comment, or to the ticket's solving.
+metric next_reply {
+    start on reply by requester public
+    stop on reply by agent public or when status in ["solved", "closed"]
+    repeat
+}
+""",
     "pausable_update": """\
 # Zendesk's pausable update time: like periodic_update, but paused while pending or on hold.
 metric pausable_update {
@@ -164,6 +182,12 @@ def _items(export: object, name: str) -> list[tuple[Mapping[str, Any], str]]:
         rows, prefix = export, name
     if not isinstance(rows, list):
         raise PayloadError(name, f'expected `{{"{plural}": [...]}}` as Zendesk exports it')
+    if isinstance(export, Mapping) and export.get("next_page") not in (None, ""):
+        raise PayloadError(
+            f"{name}.next_page",
+            "this is one page of several: give the rows of every page in one "
+            f'`{{"{plural}": [...]}}` (follow `next_page` until it is null)',
+        )
     items = []
     for index, row in enumerate(rows):
         where = f"{prefix}[{index}]" if prefix != f"{name}.{singular}" else prefix
@@ -392,7 +416,12 @@ def _policy(
         metric = METRICS.get(target.metric)
         duration = _duration(target.minutes)
         if metric is None:
-            lines.append(
+            if close := difflib.get_close_matches(target.metric, METRICS, n=1):
+                raise PayloadError(
+                    f"{target.where}.metric",
+                    f"unknown metric `{target.metric}` (did you mean `{close[0]}`?)",
+                )
+            lines.append(  # a metric Zendesk added since: the rest still imports
                 f"    # not imported: {target.metric} {duration}: no slarules metric measures it"
             )
             continue

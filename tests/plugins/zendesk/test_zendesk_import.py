@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,8 +95,8 @@ def test_filters_and_targets_are_translated(load: Callable[..., Any]) -> None:
     urgent = text[text.index('policy "Enterprise (urgent)"') :]
     urgent = urgent[: urgent.index("}")]
     assert "calendar always" in urgent  # business_hours: false
-    assert "first_response within 30m" in urgent
-    assert "next_response within 1h" in urgent
+    assert "first_reply within 30m" in urgent
+    assert "next_reply within 1h" in urgent
     assert "agent_work within 4h" in urgent
     assert "metric agent_work {" in text
     assert "metric pausable_update {" in text
@@ -146,7 +146,7 @@ def test_the_engine_built_from_the_import_gives_the_schedules_deadlines(
     engine = slarules.Engine.from_text(imported(load), source="zendesk.sla")
     _created(engine, created.astimezone(UTC), priority="normal", type="question")
     now = created.astimezone(UTC)
-    [clock] = [c for c in engine.clocks("5158", now) if c.metric == "first_response"]
+    [clock] = [c for c in engine.clocks("5158", now) if c.metric == "first_reply"]
     assert clock.policy == "Standard (normal)"
     assert clock.target.total_seconds() == 8 * 3600
     assert clock.due_at == due.astimezone(UTC)
@@ -156,7 +156,41 @@ def test_calendar_hours_targets_ignore_the_schedule(load: Callable[..., Any]) ->
     engine = slarules.Engine.from_text(imported(load))
     created = datetime(2026, 4, 3, 16, 0, tzinfo=BERLIN).astimezone(UTC)
     _created(engine, created, priority="urgent", organization="361234567890", tags=["vip"])
-    assert _due(engine, "first_response", created) == datetime(2026, 4, 3, 14, 30, tzinfo=UTC)
+    assert _due(engine, "first_reply", created) == datetime(2026, 4, 3, 14, 30, tzinfo=UTC)
+
+
+def test_a_ticket_solved_before_any_reply_stops_its_reply_clocks(
+    load: Callable[..., Any],
+) -> None:
+    # Zendesk stops every metric when the ticket is solved: no breach comes after.
+    engine = slarules.Engine.from_text(imported(load))
+    created = datetime(2026, 4, 3, 16, 0, tzinfo=BERLIN).astimezone(UTC)
+    _created(engine, created, priority="urgent", organization="361234567890", tags=["vip"])
+    solved = created + timedelta(minutes=10)
+    engine.ingest({"id": "s", "ticket": "5158", "type": "ticket.updated",
+                   "at": solved.isoformat(), "fields": {"status": "solved"}})  # fmt: skip
+    [clock] = [c for c in engine.clocks("5158", created + timedelta(days=1))
+               if c.metric == "first_reply"]  # fmt: skip
+    assert (clock.state.value, clock.stopped_at) == ("met", solved)
+
+
+def test_a_misspelt_metric_is_an_error_and_a_new_one_a_comment(load: Callable[..., Any]) -> None:
+    given = exports(load)
+    metrics = given["policies"]["sla_policies"][0]["policy_metrics"]
+    metrics[0]["metric"] = "first_reply"
+    with pytest.raises(PayloadError) as raised:
+        export_to_policies(given)
+    assert raised.value.reason == "unknown metric `first_reply` (did you mean `first_reply_time`?)"
+    metrics[0]["metric"] = "group_ownership_time"  # none of ours: imported as a comment
+    assert "# not imported: group_ownership_time" in export_to_policies(given)
+
+
+def test_one_page_of_several_is_refused(load: Callable[..., Any]) -> None:
+    given = exports(load)
+    given["policies"]["next_page"] = "https://acme.zendesk.com/api/v2/slas/policies?page=2"
+    with pytest.raises(PayloadError) as raised:
+        export_to_policies(given)
+    assert raised.value.field == "policies.next_page"
 
 
 def test_unsupported_conditions_are_all_reported(load: Callable[..., Any]) -> None:
