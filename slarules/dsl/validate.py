@@ -99,6 +99,9 @@ def _targeted_metrics(policies: Iterable[ast.PolicyDecl]) -> frozenset[str]:
     return frozenset(named)
 
 
+# What only a node has: alone, such a name would read a ticket field no ticket has.
+_NODE_ONLY = frozenset({"unhandled", "entered_at"})
+
 # What a clock knows with no target: the rest reads as missing, so a condition on it never holds.
 _WITHOUT_TARGET = frozenset({"cycle", "started_at", "running", "paused"})
 
@@ -642,6 +645,14 @@ class _Context:
             return self._attribute(reference, CLOCK_ATTRIBUTES, f"clock `{head}`", rest)
         if head == "node" and rest:
             return self._attribute(reference, NODE_ATTRIBUTES, "a node", rest)
+        if not rest and head in _NODE_ONLY:
+            self.result.error(
+                "SLA106",
+                f"`{head}` alone is no value: it is the node's",
+                reference.span,
+                help=f"write `node.{head}` (or `node {head}`)",
+            )
+            return NODE_ATTRIBUTES[head]
         if not rest:
             known = PREDICATES.get(head) or TICKET_FIELDS.get(head)
             if known is None and (suggestion := did_you_mean(head, TICKET_FIELDS)):
@@ -661,6 +672,15 @@ class _Context:
             self.unknown_metric(head, _name_span(reference.span, head))
             return CLOCK_ATTRIBUTES[rest[0]]
         if rest[-1] in PREDICATES:
+            if head in TICKET_FIELDS or head in OPEN_OBJECTS:
+                self.result.error(
+                    "SLA106",
+                    f"`{head}` has no state `{rest[-1]}`: a state belongs to the ticket, a node "
+                    "or a clock",
+                    reference.span,
+                    help=f"write `{rest[-1]}` (any clock of the ticket), `node {rest[-1]}` or "
+                    f"a clock's, such as `resolution {rest[-1]}`",
+                )
             return Type.BOOLEAN  # a subject-state phrase about a name the policy knows later
         return Type.ANY
 
@@ -743,6 +763,19 @@ class _Context:
                 )
             elif value.path[0] not in self.metrics:
                 self.unknown_metric(value.path[0], value.span)
+            return
+        if function.is_report and not isinstance(argument.value, tuple(_LITERAL_TYPES)):
+            # A report's options are fixed when the file loads: a ticket has nothing to give.
+            value = argument.value
+            bare = isinstance(value, ast.Reference) and len(value.path) == 1
+            self.result.error(
+                "SLA306",
+                f"`{name}` of `{call.function}` is a value written out, not one read from a ticket",
+                value.span,
+                help=f'write the text in quotes: `"{value.path[0]}"`'
+                if bare
+                else f"write it like `{_signature(function)}`",
+            )
             return
         found = self.type_of(argument.value)
         if found not in (expected, Type.ANY):
