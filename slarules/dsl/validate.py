@@ -767,14 +767,14 @@ class _Context:
         if function.is_report and not isinstance(argument.value, tuple(_LITERAL_TYPES)):
             # A report's options are fixed when the file loads: a ticket has nothing to give.
             value = argument.value
-            bare = isinstance(value, ast.Reference) and len(value.path) == 1
+            hint = f"write it like `{_signature(function)}`"
+            if isinstance(value, ast.Reference) and len(value.path) == 1:
+                hint = f'write the text in quotes: `"{value.path[0]}"`'
             self.result.error(
                 "SLA306",
                 f"`{name}` of `{call.function}` is a value written out, not one read from a ticket",
                 value.span,
-                help=f'write the text in quotes: `"{value.path[0]}"`'
-                if bare
-                else f"write it like `{_signature(function)}`",
+                help=hint,
             )
             return
         found = self.type_of(argument.value)
