@@ -123,8 +123,8 @@ def calls_text(calls: ContactFigures) -> Text:
     text.append(
         f"{calls.offered} offered, {calls.answered} answered, {calls.answered_within} of "
         f"them within {format_duration(calls.threshold)} (service level "
-        f"{_share(calls.service_level)}), average speed of answer "
-        f"{_elapsed(calls.average_speed_of_answer)}, {calls.abandoned} abandoned "
+        f"{_share(calls.service_level)}, abandoned calls counted as missed), average speed of "
+        f"answer {_elapsed(calls.average_speed_of_answer)}, {calls.abandoned} abandoned "
         f"({_share(calls.abandonment_rate)})"
     )
     if calls.short_abandon is not None:

@@ -40,6 +40,7 @@ from slarules._render import (
     calls_text,
     clocks_table,
     deadletters_table,
+    local,
     plugins_table,
     report_tables,
 )
@@ -392,7 +393,8 @@ def demo(seed: int, day: date, db: str | None, output_format: str) -> None:
         key=lambda clock: sample.index(clock.ticket),
     )
     tickets = len({clock.ticket for clock in run.clocks})
-    title = f"Clocks at the end of the day ({len(sample)} of {tickets} tickets and calls)"
+    at = local(run.report.options.at, zone)
+    title = f"Clocks at {at} ({len(sample)} of {tickets} tickets and calls, the most urgent first)"
     console.print(clocks_table(shown, zone, title=title))
     title = f"Actions fired ({len(run.actions)})"
     console.print(actions_table(run.actions, zone, limit=20, title=title))

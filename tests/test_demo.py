@@ -110,7 +110,7 @@ def test_slarules_demo_prints_the_day() -> None:
     result = CliRunner().invoke(main, ["demo", "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert "slarules demo: 2026-03-04, seed 7" in result.output
-    assert "Clocks at the end of the day" in result.output
+    assert "Clocks at 2026-03-04 20:00:00 CET (15 of 300 tickets and calls" in result.output
     assert "Actions fired" in result.output
     assert "By metric" in result.output
     assert "first_response" in result.output
