@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from slarules.errors import CalendarError, PayloadError
+from slarules.errors import CalendarError, PayloadError, PolicyError
 from slarules.timezones import get_zone
 from slarules_liveagent._shapes import json_list
 
@@ -64,13 +64,29 @@ def slas_to_policies(exports: Mapping[str, Any]) -> str:
             calendar = _calendar_name(name, index, calendars)
             blocks.append(_calendar(calendar, hours, f"{where}.business_hours"))
         blocks.append(_policy(name, calendar, level.get("values") or {}, f"{where}.values"))
-    return "\n".join(blocks)
+    text = "\n".join(blocks)
+    _check(text)
+    return text
+
+
+def _check(text: str) -> None:
+    """The file must load: a mistake here is a bug of the import, not of the export."""
+    from slarules import parse_policies  # the language, loaded only to check what was written
+
+    try:
+        parse_policies(text, source="liveagent-import.sla")
+    except PolicyError as error:
+        raise PayloadError("slas", f"the imported file does not load:\n{error}") from None
 
 
 def _level_name(level: Mapping[str, Any], where: str, taken: set[str]) -> str:
     name = level.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PayloadError(f"{where}.name", "required: the level's name")
+    if any(character < " " for character in name):
+        raise PayloadError(
+            f"{where}.name", f"a name on one line, with no control characters: {name!r}"
+        )
     if name in taken:
         raise PayloadError(f"{where}.name", f"two levels are named `{name}`")
     taken.add(name)

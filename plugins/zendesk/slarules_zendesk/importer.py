@@ -456,6 +456,12 @@ def _filter(given: object, where: str, problems: list[tuple[str, str]]) -> str |
         return None
     if not isinstance(given, Mapping):
         raise PayloadError(where, 'expected `{"all": [...], "any": [...]}`')
+    for group in given:
+        if group not in ("all", "any"):
+            # Leaving it out would make the policy apply to tickets Zendesk leaves out.
+            raise PayloadError(
+                f"{where}.{group}", "unknown condition group: Zendesk filters have `all` and `any`"
+            )
     parts: list[str] = []
     for group, joiner in (("all", " and "), ("any", " or ")):
         conditions = given.get(group) or []

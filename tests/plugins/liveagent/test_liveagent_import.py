@@ -85,6 +85,7 @@ def test_a_single_level_is_accepted() -> None:
     ("change", "field"),
     [
         (lambda level: level.update(name=""), "slas[0].name"),
+        (lambda level: level.update(name="Gold\nVIP"), "slas[0].name"),  # would not load
         (lambda level: level["values"].update(first_answer=-5), "slas[0].values.first_answer"),
         (lambda level: level["values"].update(next_answer="2h"), "slas[0].values.next_answer"),
         (

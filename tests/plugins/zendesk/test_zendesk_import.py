@@ -185,6 +185,16 @@ def test_a_misspelt_metric_is_an_error_and_a_new_one_a_comment(load: Callable[..
     assert "# not imported: group_ownership_time" in export_to_policies(given)
 
 
+def test_a_filter_group_zendesk_has_not_is_refused(load: Callable[..., Any]) -> None:
+    given = exports(load)
+    given["policies"]["sla_policies"][0]["filter"]["none"] = [
+        {"field": "current_tags", "operator": "includes", "value": "spam"}
+    ]
+    with pytest.raises(PayloadError) as raised:  # leaving it out would widen the policy
+        export_to_policies(given)
+    assert raised.value.field == "policies.sla_policies[0].filter.none"
+
+
 def test_one_page_of_several_is_refused(load: Callable[..., Any]) -> None:
     given = exports(load)
     given["policies"]["next_page"] = "https://acme.zendesk.com/api/v2/slas/policies?page=2"
