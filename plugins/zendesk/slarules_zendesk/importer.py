@@ -343,11 +343,29 @@ def _policy_blocks(
     for priority in reversed(PRIORITIES):  # most urgent first, as Zendesk's editor lists them
         if priority not in targets:
             continue
-        name = f"{title} ({priority})"
-        if name in taken:
-            raise PayloadError(f"{where}.title", f"two policies are titled `{title}`")
-        taken.add(name)
-        yield _policy(name, priority, condition, targets[priority], default, where)
+        yield _policy(
+            _policy_name(title, priority, where, taken),
+            priority,
+            condition,
+            targets[priority],
+            default,
+            where,
+        )
+    if set(targets) != set(PRIORITIES):
+        # In Zendesk the first policy whose filter holds is the ticket's, targets for its
+        # priority or not: such a ticket gets no SLA, not the next policy's.
+        name = _policy_name(title, "other priorities", where, taken)
+        applies = f"    applies when {condition}\n" if condition else ""
+        note = f"    # Zendesk's `{title}` sets no target for these priorities: no SLA\n"
+        yield f"policy {_quoted(name)} {{\n{applies}{note}}}\n", set()
+
+
+def _policy_name(title: str, priority: str, where: str, taken: set[str]) -> str:
+    name = f"{title} ({priority})"
+    if name in taken:
+        raise PayloadError(f"{where}.title", f"two policies are titled `{title}`")
+    taken.add(name)
+    return name
 
 
 @dataclass(frozen=True)

@@ -74,11 +74,16 @@ def test_policies_follow_position_then_priority(load: Callable[..., Any]) -> Non
     assert list(policies) == [
         "Enterprise (urgent)",
         "Enterprise (high)",
+        "Enterprise (other priorities)",
         "Email incidents (normal)",
+        "Email incidents (other priorities)",
         "Standard (high)",
         "Standard (normal)",
         "Standard (low)",
+        "Standard (other priorities)",
     ]
+    # A policy holds its tickets whatever their priority, as in Zendesk: no targets, no SLA.
+    assert not policies["Enterprise (other priorities)"].targets
 
 
 def test_filters_and_targets_are_translated(load: Callable[..., Any]) -> None:
@@ -183,6 +188,16 @@ def test_a_misspelt_metric_is_an_error_and_a_new_one_a_comment(load: Callable[..
     assert raised.value.reason == "unknown metric `first_reply` (did you mean `first_reply_time`?)"
     metrics[0]["metric"] = "group_ownership_time"  # none of ours: imported as a comment
     assert "# not imported: group_ownership_time" in export_to_policies(given)
+
+
+def test_a_ticket_its_policy_sets_no_target_for_gets_no_sla_not_the_next_policys(
+    load: Callable[..., Any],
+) -> None:
+    engine = slarules.Engine.from_text(imported(load))
+    created = datetime(2026, 4, 3, 16, 0, tzinfo=BERLIN).astimezone(UTC)
+    # Enterprise's filter holds; it has targets for urgent and high only.
+    _created(engine, created, priority="normal", organization="361234567890", tags=["vip"])
+    assert engine.clocks("5158", created + timedelta(hours=1)) == []
 
 
 def test_a_filter_group_zendesk_has_not_is_refused(load: Callable[..., Any]) -> None:
@@ -312,6 +327,7 @@ def test_single_objects_are_accepted(load: Callable[..., Any]) -> None:
     assert list(slarules.parse_policies(text).policies) == [
         "Enterprise (urgent)",
         "Enterprise (high)",
+        "Enterprise (other priorities)",
     ]
 
 
