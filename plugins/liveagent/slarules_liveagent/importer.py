@@ -10,6 +10,7 @@ departments instead.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -106,6 +107,7 @@ def _calendar_name(level: str, index: int, taken: set[str]) -> str:
 def _calendar(name: str, hours: object, where: str) -> str:
     if not isinstance(hours, Mapping):
         raise PayloadError(where, "expected business hours with a timezone and days")
+    _no_misspelt_keys(hours, (*DAYS, "timezone", "exclude_holidays"), where)
     zone = hours.get("timezone")
     try:
         get_zone(zone)  # type: ignore[arg-type]
@@ -178,6 +180,7 @@ def _holiday(text: object, where: str) -> str:
 def _policy(name: str, calendar: str, values: object, where: str) -> str:
     if not isinstance(values, Mapping):
         raise PayloadError(where, "expected the level's target values in seconds")
+    _no_misspelt_keys(values, (*METRICS, *NOT_IMPORTED), where)
     quoted = name.replace("\\", "\\\\").replace('"', '\\"')
     lines = [f'    applies when sla_level == "{quoted}"', f"    calendar {calendar}"]
     for key, metric in METRICS.items():
@@ -190,6 +193,15 @@ def _policy(name: str, calendar: str, values: object, where: str) -> str:
             lines.append(f"    # not imported: {key} {_duration(seconds)}: {reason}")
     body = "\n".join(lines)
     return f'policy "{quoted}" {{\n{body}\n}}\n'
+
+
+def _no_misspelt_keys(given: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+    """A key close to one the import reads is a mistake that would silently drop a target or
+    close a day; other keys (ones LiveAgent may add) are left alone."""
+    known = tuple(known)
+    for key in given:
+        if key not in known and (close := difflib.get_close_matches(str(key), known, n=1)):
+            raise PayloadError(f"{where}.{key}", f"unknown key (did you mean `{close[0]}`?)")
 
 
 def _seconds(value: object, where: str) -> int:

@@ -86,6 +86,12 @@ def test_a_single_level_is_accepted() -> None:
     [
         (lambda level: level.update(name=""), "slas[0].name"),
         (lambda level: level.update(name="Gold\nVIP"), "slas[0].name"),  # would not load
+        # Misspelt, a target would be dropped or a day closed without a word.
+        (lambda level: level["values"].update(frist_answer=60), "slas[0].values.frist_answer"),
+        (
+            lambda level: level["business_hours"].update(thursdy=None),
+            "slas[0].business_hours.thursdy",
+        ),
         (lambda level: level["values"].update(first_answer=-5), "slas[0].values.first_answer"),
         (lambda level: level["values"].update(next_answer="2h"), "slas[0].values.next_answer"),
         (
