@@ -157,10 +157,17 @@ def test_the_engine_built_from_the_import_gives_the_schedules_deadlines(
     assert clock.due_at == due.astimezone(UTC)
 
 
-def test_calendar_hours_targets_ignore_the_schedule(load: Callable[..., Any]) -> None:
+def _enterprise_ticket(load: Callable[..., Any], priority: str) -> tuple[slarules.Engine, datetime]:
+    """An engine of the import, and the instant a ticket of the Enterprise policy's filter came
+    with ``priority``: Friday 3 April 2026, 16:00 in Berlin."""
     engine = slarules.Engine.from_text(imported(load))
     created = datetime(2026, 4, 3, 16, 0, tzinfo=BERLIN).astimezone(UTC)
-    _created(engine, created, priority="urgent", organization="361234567890", tags=["vip"])
+    _created(engine, created, priority=priority, organization="361234567890", tags=["vip"])
+    return engine, created
+
+
+def test_calendar_hours_targets_ignore_the_schedule(load: Callable[..., Any]) -> None:
+    engine, created = _enterprise_ticket(load, "urgent")
     assert _due(engine, "first_reply", created) == datetime(2026, 4, 3, 14, 30, tzinfo=UTC)
 
 
@@ -168,9 +175,7 @@ def test_a_ticket_solved_before_any_reply_stops_its_reply_clocks(
     load: Callable[..., Any],
 ) -> None:
     # Zendesk stops every metric when the ticket is solved: no breach comes after.
-    engine = slarules.Engine.from_text(imported(load))
-    created = datetime(2026, 4, 3, 16, 0, tzinfo=BERLIN).astimezone(UTC)
-    _created(engine, created, priority="urgent", organization="361234567890", tags=["vip"])
+    engine, created = _enterprise_ticket(load, "urgent")
     solved = created + timedelta(minutes=10)
     engine.ingest({"id": "s", "ticket": "5158", "type": "ticket.updated",
                    "at": solved.isoformat(), "fields": {"status": "solved"}})  # fmt: skip
@@ -193,10 +198,7 @@ def test_a_misspelt_metric_is_an_error_and_a_new_one_a_comment(load: Callable[..
 def test_a_ticket_its_policy_sets_no_target_for_gets_no_sla_not_the_next_policys(
     load: Callable[..., Any],
 ) -> None:
-    engine = slarules.Engine.from_text(imported(load))
-    created = datetime(2026, 4, 3, 16, 0, tzinfo=BERLIN).astimezone(UTC)
-    # Enterprise's filter holds; it has targets for urgent and high only.
-    _created(engine, created, priority="normal", organization="361234567890", tags=["vip"])
+    engine, created = _enterprise_ticket(load, "normal")  # it sets urgent and high targets
     assert engine.clocks("5158", created + timedelta(hours=1)) == []
 
 
