@@ -48,7 +48,7 @@ from slarules._scaffold import scaffold
 from slarules._suggest import did_you_mean
 from slarules.actions import Action
 from slarules.calendar import Calendar
-from slarules.demo import run_demo, sample_tickets
+from slarules.demo import generate_day, run_demo, sample_tickets
 from slarules.dsl.formatter import format_source
 from slarules.dsl.hours import HoursLine, calendar_from_hours, parse_hours
 from slarules.dsl.loader import load_policies
@@ -368,10 +368,20 @@ def _console() -> Console:
     "--db",
     help="Keep the day in this store (sqlite:///path.db) [default: a temporary SQLite file].",
 )
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the day's events to this file, as JSON lines in the order they arrived: "
+    "a file to try `slarules simulate` and `slarules report` on.",
+)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def demo(seed: int, day: date, db: str | None, output_format: str) -> None:
+def demo(seed: int, day: date, db: str | None, events_file: str | None, output_format: str) -> None:
     """Run a generated day of a support centre through the bundled example policy file, kept
     durably in SQLite as `slarules serve` keeps it."""
+    if events_file is not None:
+        lines = (json.dumps(event) + "\n" for event in generate_day(seed, day).events)
+        Path(events_file).write_text("".join(lines), encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="slarules-demo-") as folder:
         store = db or f"sqlite:///{Path(folder) / 'slarules.db'}"
         try:

@@ -106,6 +106,19 @@ def test_a_demo_store_is_the_one_the_service_reads(tmp_path: Path) -> None:
     )
 
 
+def test_the_demo_writes_its_day_for_simulate_and_report(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    result = CliRunner().invoke(main, ["demo", "--events", str(events), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    day = generate_day(7, DAY)
+    assert [json.loads(line) for line in events.read_text().splitlines()] == day.events
+    example = str(example_policy_path())
+    simulated = CliRunner().invoke(main, ["simulate", example, str(events), "--format", "json"])
+    assert simulated.exit_code == 0, simulated.output
+    assert {clock["ticket"] for clock in json.loads(simulated.stdout)["clocks"]} == {
+        event["ticket"] for event in day.events}  # fmt: skip
+
+
 def test_slarules_demo_prints_the_day() -> None:
     result = CliRunner().invoke(main, ["demo", "--seed", "7"])
     assert result.exit_code == 0, result.output
