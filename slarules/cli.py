@@ -775,12 +775,15 @@ def new_plugin(name: str, directory: str) -> None:
 
 # -- the service -------------------------------------------------------------------------------
 
-_db_option = click.option(
-    "--db",
-    default="sqlite:///slarules.db",
-    show_default=True,
-    help="The store: sqlite:///path/to/file.db, or memory:// (nothing kept).",
-)
+
+def _db_option(also: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--db",
+        default="sqlite:///slarules.db",
+        show_default=True,
+        help="The store: sqlite:///path/to/file.db (relative; sqlite:////… for an absolute "
+        f"path){also}.",
+    )
 
 
 def _open_store(url: str) -> Store:
@@ -792,7 +795,7 @@ def _open_store(url: str) -> Store:
 
 @main.command()
 @click.argument("policy", type=click.Path(exists=True, dir_okay=False))
-@_db_option
+@_db_option(", or memory:// (nothing kept)")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option(
@@ -860,7 +863,7 @@ def deadletters() -> None:
 
 
 @deadletters.command(name="list")
-@_db_option
+@_db_option()
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 def deadletters_list(db: str, output_format: str) -> None:
     """Dead actions (by key) and rejected input (by number)."""
@@ -883,7 +886,7 @@ def deadletters_list(db: str, output_format: str) -> None:
 
 @deadletters.command(name="show")
 @click.argument("ident")
-@_db_option
+@_db_option()
 def deadletters_show(ident: str, db: str) -> None:
     """One dead action (by key) or rejected input (by number), in full."""
     with _stored(db) as store:
@@ -904,7 +907,7 @@ def deadletters_show(ident: str, db: str) -> None:
 
 @deadletters.command(name="retry")
 @click.argument("idents", nargs=-1)
-@_db_option
+@_db_option()
 @click.option(
     "--policy",
     type=click.Path(exists=True, dir_okay=False),
@@ -938,7 +941,7 @@ def deadletters_retry(idents: tuple[str, ...], db: str, policy: str | None) -> N
 
 @deadletters.command(name="drop")
 @click.argument("idents", nargs=-1, required=True)
-@_db_option
+@_db_option()
 def deadletters_drop(idents: tuple[str, ...], db: str) -> None:
     """Give up on dead actions and forget rejected input, for good."""
     with _stored(db) as store:
