@@ -185,6 +185,12 @@ def _policy(name: str, calendar: str, values: object, where: str) -> str:
     lines = [f'    applies when sla_level == "{quoted}"', f"    calendar {calendar}"]
     for key, metric in METRICS.items():
         seconds = _seconds(values.get(key), f"{where}.{key}")
+        if seconds and metric == "answer":
+            lines.append(
+                "    # `answer` runs on contact events (offered, answered, abandoned), which the\n"
+                "    # LiveAgent adapter does not send: calls come as tickets. Feed them from\n"
+                "    # your phone system, or this target never runs."
+            )
         if seconds:
             lines.append(f"    {metric} within {_duration(seconds)}")
     for key, reason in NOT_IMPORTED.items():

@@ -44,6 +44,9 @@ def test_each_level_is_a_calendar_and_a_policy_that_load() -> None:
     assert "    hours mon-tue 08:00-24:00\n" in text  # 00:00 and 24:00 end the day
     assert "    hours sun 00:00-24:00\n" in text
     assert "    # not imported: first_assign 15m" in text
+    # The adapter sends calls as tickets: the call target says what would make it run.
+    gold = text[text.index('policy "Gold"') :]
+    assert "does not send: calls come as tickets" in gold[: gold.index("answer within")]
 
 
 def test_zero_values_set_no_target() -> None:
