@@ -172,7 +172,10 @@ class Cycle:
         the calendar says ``on_close close``; ``None`` when :meth:`crossing` is. The clock is
         breached only once its elapsed time exceeds the target, after :meth:`crossing`, which
         is the next opening either way."""
-        crossing = self.crossing(calendar, target)
+        return self._due(self.crossing(calendar, target), calendar, target)
+
+    def _due(self, crossing: int | None, calendar: Calendar, target: int) -> int | None:
+        """:meth:`due`, given the :meth:`crossing` of the target."""
         if crossing is None or calendar.on_close == "next_open":
             return crossing
         return self.crossing(calendar, target, latest=False)
@@ -198,9 +201,7 @@ class Cycle:
         crossing = (
             self.crossing(calendar, target) if breached or state is not ClockState.PAUSED else None
         )
-        due = None if state is ClockState.PAUSED else crossing
-        if due is not None and calendar.on_close == "close":
-            due = self.crossing(calendar, target, latest=False)
+        due = None if state is ClockState.PAUSED else self._due(crossing, calendar, target)
         response = elapsed  # until the response, or to the end if it came after
         if responded is not None and not self._all_before(responded, now):
             response = self.elapsed(calendar, responded)
